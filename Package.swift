@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// swift-grpo: GRPO training for language models on the CPU, in Swift.
+/// Modules follow docs/DESIGN.md: one-way dependencies, each named after its job.
+let package = Package(
+    name: "swift-grpo",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "grpo", targets: ["grpo"]),
+        .library(name: "TensorCore", targets: ["TensorCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // BLAS: OpenBLAS's cblas.h on Linux (Debian libopenblas-dev); Accelerate on macOS.
+        .systemLibrary(
+            name: "CBLAS",
+            path: "Sources/CBLAS",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // Small C kernels that need a wider ISA than Swift's baseline x86-64 target, compiled
+        // per function with target attributes and chosen at run time by CPU detection.
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(
+            name: "TensorCore",
+            dependencies: [
+                .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+                "CKernels",
+            ],
+            linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
+        ),
+        .target(name: "TestSupport", dependencies: ["TensorCore"]),
+        .executableTarget(
+            name: "grpo",
+            dependencies: [
+                "TensorCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "TensorCoreTests",
+            dependencies: ["TensorCore", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+    ]
+)

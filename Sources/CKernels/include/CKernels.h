@@ -1,0 +1,20 @@
+#ifndef CKERNELS_H
+#define CKERNELS_H
+#include <stdint.h>
+
+/// Which instruction set the run-time dispatch picked: 3 = AVX-512F, 2 = AVX2+FMA, 1 = portable C.
+int ck_isa_level(void);
+
+/// A register-resident FMA loop for measuring the fp32 peak of one core.
+/// Runs `iterations` rounds of independent fused multiply-adds and returns the FLOPs it performed.
+/// The result is folded into *sink so the compiler cannot drop the loop.
+double ck_peak_fma(int64_t iterations, float *sink);
+
+/// y[i] = exp(scale * x[i] - shift) for i in 0..<n; returns the sum of y in fp32 lanes added in fp64.
+/// y may alias x. Max relative error of exp about 2e-7 (a degree-6 polynomial after range reduction).
+double ck_exp_sum(float *y, const float *x, float scale, float shift, int64_t n);
+
+/// The maximum of x[0..<n] (n >= 1).
+float ck_max(const float *x, int64_t n);
+
+#endif

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A contiguous fp32 buffer, 64-byte aligned, or a view into another storage.
+///
+/// A view keeps its parent alive; only the storage that allocated the memory frees it.
+public final class Storage: @unchecked Sendable {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let count: Int
+    private let parent: Storage?
+
+    /// Allocates `count` floats, zero-filled.
+    public init(count: Int) {
+        self.count = count
+        var raw: UnsafeMutableRawPointer?
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        if posix_memalign(&raw, 64, bytes) != 0 || raw == nil {
+            // Out of memory is not recoverable for a trainer; say how much was asked for.
+            fatalError("TensorCore: cannot allocate \(bytes) bytes")
+        }
+        memset(raw!, 0, bytes)
+        pointer = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
+        parent = nil
+    }
+
+    /// A view of `count` floats of `parent` starting at `offset`.
+    public init(viewOf parent: Storage, offset: Int, count: Int) {
+        precondition(offset >= 0 && offset + count <= parent.count,
+                     "Storage view [\(offset), \(offset + count)) outside a buffer of \(parent.count)")
+        self.pointer = parent.pointer + offset
+        self.count = count
+        self.parent = parent
+    }
+
+    deinit {
+        if parent == nil { free(pointer) }
+    }
+
+    public var buffer: UnsafeMutableBufferPointer<Float> {
+        UnsafeMutableBufferPointer(start: pointer, count: count)
+    }
+
+    public func zero() { memset(pointer, 0, count * MemoryLayout<Float>.stride) }
+}

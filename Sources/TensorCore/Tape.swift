@@ -1,0 +1,99 @@
+/// Reverse-mode automatic differentiation: a list of recorded ops replayed backwards.
+///
+/// Every differentiable op is a method on `Tape` (in the op's own file) that runs the forward
+/// kernel and, when the tape is recording and an input requires a gradient, records a closure
+/// that runs the backward kernel. Backward closures *accumulate* (`+=`) into input gradients.
+///
+/// An inference tape (`Tape(recording: false)`) records nothing and keeps nothing alive.
+///
+///     let tape = Tape()
+///     let loss = tape.crossEntropy(logits: tape.linear(x, w), targets: t)
+///     tape.backward(loss)          // gradients land in w.grad (+=)
+public final class Tape {
+    public let isRecording: Bool
+    private var steps: [Step] = []
+
+    private struct Step {
+        let outputs: [Tensor]
+        let backward: () -> Void
+    }
+
+    public init(recording: Bool = true) {
+        isRecording = recording
+    }
+
+    /// The number of recorded ops.
+    public var count: Int { steps.count }
+
+    /// An output tensor for an op; it requires a gradient when recording and any input does.
+    func output(_ shape: [Int], _ inputs: [Tensor], name: String = "") -> Tensor {
+        let needs = isRecording && inputs.contains { $0.requiresGrad }
+        return Tensor(zeros: shape, requiresGrad: needs, name: name)
+    }
+
+    /// Records `backward` for `output` if it requires a gradient. The closure runs only when a
+    /// gradient reached `output`, and receives that gradient.
+    func record(_ output: Tensor, _ backward: @escaping (Storage) -> Void) {
+        guard output.requiresGrad else { return }
+        steps.append(Step(outputs: [output], backward: { [unowned output] in
+            if let g = output.grad { backward(g) }
+        }))
+    }
+
+    /// Records `backward` for an op with several outputs; it runs when a gradient reached any
+    /// of them and receives each output's gradient (nil where none arrived).
+    func record(_ outputs: [Tensor], _ backward: @escaping ([Storage?]) -> Void) {
+        guard outputs.contains(where: { $0.requiresGrad }) else { return }
+        steps.append(Step(outputs: outputs, backward: { [outputs] in
+            let grads = outputs.map { $0.grad }
+            if grads.contains(where: { $0 != nil }) { backward(grads) }
+        }))
+    }
+
+    /// Backpropagates from a one-element loss (seed 1), then releases the recorded ops.
+    public func backward(_ loss: Tensor) {
+        precondition(loss.count == 1, "Tape.backward: loss must have one element, has shape \(loss.shape)")
+        backward(loss, seed: [1])
+    }
+
+    /// Backpropagates `seed` (dL/d output, same element count) from `output`, then releases the
+    /// recorded ops. Use it to inject a gradient computed outside the tape, such as a policy loss.
+    public func backward(_ output: Tensor, seed: [Float]) {
+        backward([output], seeds: [seed])
+    }
+
+    /// Backpropagates several outputs at once, each with its own seed.
+    public func backward(_ outputs: [Tensor], seeds: [[Float]]) {
+        precondition(outputs.count == seeds.count, "Tape.backward: \(seeds.count) seeds for \(outputs.count) outputs")
+        for (output, seed) in zip(outputs, seeds) where output.requiresGrad {
+            precondition(seed.count == output.count,
+                         "Tape.backward: seed has \(seed.count) values for output shape \(output.shape)")
+            let g = output.ensureGrad()
+            for i in 0..<seed.count { g.pointer[i] += seed[i] }
+        }
+        for step in steps.reversed() { step.backward() }
+        reset()
+    }
+
+    /// Forgets the recorded ops and the gradients of their outputs (parameter gradients stay).
+    public func reset() {
+        for step in steps { for output in step.outputs { output.releaseGrad() } }
+        steps.removeAll(keepingCapacity: true)
+    }
+
+    /// A tensor with a new shape sharing `x`'s storage and, when recording, its gradient.
+    public func reshape(_ x: Tensor, _ shape: [Int]) -> Tensor {
+        precondition(shape.reduce(1, *) == x.count, "reshape: \(x.shape) -> \(shape) changes the element count")
+        let view = Tensor(shape: shape, storage: x.storage,
+                          requiresGrad: isRecording && x.requiresGrad, name: x.name)
+        if view.requiresGrad { view.bindGradient(x.ensureGrad()) }
+        return view
+    }
+}
+
+/// Stops with a message naming the op and the shapes: engine API misuse is a programming error
+/// (shapes from users and files are validated where they enter).
+@inline(__always)
+func checkShapes(_ condition: @autoclosure () -> Bool, _ op: String, _ detail: @autoclosure () -> String) {
+    if !condition() { preconditionFailure("\(op): \(detail())") }
+}
