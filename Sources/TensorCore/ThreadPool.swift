@@ -78,6 +78,9 @@ public final class ThreadPool: @unchecked Sendable {
         }
     }
 
+    /// Whether a job is running (calls from inside its tasks run inline).
+    public var isInsideJob: Bool { busy.load(ordering: .relaxed) }
+
     /// Runs `body(i)` for every i in 0..<tasks across the pool; returns when all are done.
     public func run(tasks: Int, _ body: (Int) -> Void) {
         if tasks <= 0 { return }

@@ -2,17 +2,22 @@
 #define CKERNELS_H
 #include <stdint.h>
 
-/// Which instruction set the run-time dispatch picked: 3 = AVX-512F, 2 = AVX2+FMA, 1 = portable C.
+/// Which instruction set the run-time dispatch picked: 2 = AVX2+FMA, 1 = portable C.
+/// (AVX2 reaches the same FMA peak as AVX-512 on Zen 4, which splits 512-bit ops in two.)
 int ck_isa_level(void);
+
+/// Forces a level (1 or 2, never above what the CPU has); for tests of the portable fallback.
+void ck_set_isa_level(int level);
 
 /// A register-resident FMA loop for measuring the fp32 peak of one core.
 /// Runs `iterations` rounds of independent fused multiply-adds and returns the FLOPs it performed.
 /// The result is folded into *sink so the compiler cannot drop the loop.
 double ck_peak_fma(int64_t iterations, float *sink);
 
-/// y[i] = exp(scale * x[i] - shift) for i in 0..<n; returns the sum of y in fp32 lanes added in fp64.
+/// y[i] = exp(t[i]) with t[i] = scale * x[i] - shift, for i in 0..<n; returns the sum of y
+/// (fp32 lanes, added into fp64 every block). If weighted is not NULL, *weighted = sum of y[i] * t[i].
 /// y may alias x. Max relative error of exp about 2e-7 (a degree-6 polynomial after range reduction).
-double ck_exp_sum(float *y, const float *x, float scale, float shift, int64_t n);
+double ck_exp_sum(float *y, const float *x, float scale, float shift, int64_t n, double *weighted);
 
 /// The maximum of x[0..<n] (n >= 1).
 float ck_max(const float *x, int64_t n);

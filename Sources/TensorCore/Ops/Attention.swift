@@ -20,6 +20,7 @@ enum AttentionKernel {
                         _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
                         keyMask: UnsafePointer<Int32>?, bias: UnsafePointer<Float>?, scale: Float, _ s: Sizes) {
         let (t, d) = (s.t, s.d)
+        GEMM.useSingleThreadedBLAS()
         ThreadPool.shared.run(tasks: s.b * s.h) { task in
             let (b, h) = (task / s.h, task % s.h)
             let kvh = h / s.group
@@ -66,6 +67,7 @@ enum AttentionKernel {
                          _ dout: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>,
                          _ v: UnsafePointer<Float>, _ probs: UnsafePointer<Float>, scale: Float, _ s: Sizes) {
         let (t, d) = (s.t, s.d)
+        GEMM.useSingleThreadedBLAS()
         ThreadPool.shared.run(tasks: s.b * s.hkv) { task in
             let (b, kvh) = (task / s.hkv, task % s.hkv)
             let kvOffset = b * t * s.kvRow + kvh * d
@@ -84,8 +86,7 @@ enum AttentionKernel {
                            ldb: s.kvRow, c: ds.pointer, ldc: t)
                 for i in 0..<t {
                     let pr = p + i * t, dr = ds.pointer + i * t
-                    var dot: Float = 0
-                    for j in 0...i { dot += pr[j] * dr[j] }
+                    let dot = GEMM.dot(pr, dr, count: i + 1)
                     for j in 0...i { dr[j] = pr[j] * (dr[j] - dot) }
                     for j in (i + 1)..<max(i + 1, t) { dr[j] = 0 }
                 }

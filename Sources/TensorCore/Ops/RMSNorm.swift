@@ -9,8 +9,7 @@ enum RMSNormKernel {
         ThreadPool.shared.parallelFor(rows, costPerItem: 4 * cols) { range in
             for r in range {
                 let xr = x + r * cols, yr = y + r * cols
-                var ss: Float = 0
-                for c in 0..<cols { ss += xr[c] * xr[c] }
+                let ss = GEMM.dot(xr, xr, count: cols)
                 let s = 1 / (ss / Float(cols) + eps).squareRoot()
                 rstd[r] = s
                 for c in 0..<cols { yr[c] = w[c] * (xr[c] * s) }
@@ -28,9 +27,7 @@ enum RMSNormKernel {
             ThreadPool.shared.parallelFor(rows, costPerItem: 6 * cols) { range in
                 for r in range {
                     let xr = x + r * cols, dyr = dy + r * cols, dxr = dx + r * cols, s = rstd[r]
-                    var dot: Float = 0
-                    for c in 0..<cols { dot += dyr[c] * w[c] * xr[c] * s }
-                    let m = dot / Float(cols)
+                    let m = Kernels.dot3(dyr, w, xr, count: cols) * s / Float(cols)
                     for c in 0..<cols { dxr[c] += s * (dyr[c] * w[c] - xr[c] * s * m) }
                 }
             }

@@ -58,11 +58,12 @@ extension Tape {
             // dx = dy - softmax * sum(dy)
             guard x.requiresGrad else { return }
             let dx = x.ensureGrad().pointer
+            let p = Storage(count: cols)
             for r in 0..<rows {
                 let yr = y.data + r * cols, dyr = dy.pointer + r * cols
-                var total: Float = 0
-                for c in 0..<cols { total += dyr[c] }
-                for c in 0..<cols { dx[r * cols + c] += dyr[c] - exp(yr[c]) * total }
+                let total = Kernels.sum(dyr, count: cols)
+                _ = FastMath.expSum(p.pointer, yr, shift: 0, count: cols)
+                for c in 0..<cols { dx[r * cols + c] += dyr[c] - p.pointer[c] * total }
             }
         }
         return y

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // Legend: N rows (tokens), V vocabulary. s = logits / temperature.
 
 /// The fused op the trainers live on: log-probability of each row's target token and the entropy
@@ -18,12 +24,14 @@ enum TokenLogprobKernel {
             let scratch = Storage(count: vocab)
             for r in range {
                 let z = logits + r * vocab
-                let (m, total, logSum) = SoftmaxKernel.expRow(scratch.pointer, z, scale: inv, cols: vocab)
-                let lz = m + logSum
-                // sum_j p_j s_j = (inv * sum_j e_j z_j) / sum_j e_j
-                let meanS = inv * Float(Double(GEMM.dot(scratch.pointer, z, count: vocab)) / total)
+                // e_j = exp(s_j - m); H = log sum e - sum_j e_j (s_j - m) / sum e (no cancellation
+                // against logZ, which can be large).
+                let m = inv * FastMath.max(z, count: vocab)
+                let (total, weighted) = FastMath.expSumWeighted(scratch.pointer, z, scale: inv, shift: m, count: vocab)
+                let logSum = log(total)
+                let lz = m + Float(logSum)
                 logZ[r] = lz
-                entropy[r] = lz - meanS
+                entropy[r] = Float(logSum - weighted / total)
                 logprob[r] = inv * z[Int(targets[r])] - lz
             }
         }

@@ -1,0 +1,45 @@
+import CKernels
+
+/// The machine's measured limits: fp32 FMA peak and streaming memory bandwidth, on all cores of
+/// the shared pool. Benchmarks report their figures as ratios to these.
+public enum MachinePeak {
+    /// fp32 GFLOP/s of a register-resident FMA loop running on every pool thread at once
+    /// (the best of `trials`).
+    public static func fmaGFLOPS(pool: ThreadPool = .shared, trials: Int = 5) -> Double {
+        let iterations: Int64 = 50_000_000
+        var best = 0.0
+        let sinks = Storage(count: pool.threadCount * 16)
+        let flops = UnsafeMutablePointer<Double>.allocate(capacity: pool.threadCount)
+        defer { flops.deallocate() }
+        for _ in 0..<trials {
+            let start = Clock.now()
+            pool.run(tasks: pool.threadCount) { t in
+                flops[t] = ck_peak_fma(iterations, sinks.pointer + t * 16)
+            }
+            let seconds = Clock.now() - start
+            let total = (0..<pool.threadCount).reduce(0.0) { $0 + flops[$1] }
+            best = max(best, total / seconds / 1e9)
+        }
+        return best
+    }
+
+    /// Streaming bandwidth in GB/s: y = x + y over buffers far larger than the caches, split across
+    /// the pool (bytes counted: two reads and one write per element). The best of `trials`.
+    public static func bandwidthGBs(pool: ThreadPool = .shared, megabytes: Int = 256, trials: Int = 5) -> Double {
+        let n = megabytes * 1024 * 1024 / 4 / 2
+        let x = Storage(count: n), y = Storage(count: n)
+        for i in 0..<n { x.pointer[i] = Float(i & 1023) }
+        var best = 0.0
+        for _ in 0..<trials {
+            let start = Clock.now()
+            pool.run(tasks: pool.threadCount) { t in
+                let lo = n * t / pool.threadCount, hi = n * (t + 1) / pool.threadCount
+                let xp = x.pointer, yp = y.pointer
+                for i in lo..<hi { yp[i] += xp[i] }
+            }
+            let seconds = Clock.now() - start
+            best = max(best, Double(3 * n * 4) / seconds / 1e9)
+        }
+        return best
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import TensorCore
+
+/// `grpo bench gemm`: the fp32 FMA peak of all cores, and GEMM GFLOP/s on LLM shapes.
+struct GEMMBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "Measure the fp32 FMA peak and the GEMM rate on LLM-shaped products."
+    )
+
+    @OptionGroup var options: BenchOptions
+
+    @Flag(help: "Split each product across the engine's pool (single-threaded BLAS per part) instead of BLAS threads.")
+    var poolSplit = false
+
+    /// One product C (M, N) = op(A) op(B) with inner size K.
+    struct Case {
+        let name: String
+        let m: Int, k: Int, n: Int
+        let transA: Bool, transB: Bool
+    }
+
+    /// The forward products first, in the order of the issue, then each one's backward
+    /// transposes: dA = dC B^T ((M x N)(N x K)) and dB = A^T dC ((K x M)(M x N)).
+    static let cases: [Case] = {
+        let forward = [(512, 256, 1024), (64, 512, 32000), (2048, 256, 768)]
+        var cases = forward.map { m, k, n in Case(name: "(\(m)x\(k))x(\(k)x\(n))", m: m, k: k, n: n, transA: false, transB: false) }
+        for (m, k, n) in forward {
+            cases.append(Case(name: "(\(m)x\(n))x(\(n)x\(k))^T", m: m, k: n, n: k, transA: false, transB: true))
+            cases.append(Case(name: "(\(k)x\(m))^Tx(\(m)x\(n))", m: k, k: m, n: n, transA: true, transB: false))
+        }
+        return cases
+    }()
+
+    struct Row: Encodable {
+        let shape: String
+        let gflops: Double
+        let ratio: Double
+    }
+
+    struct Report: Encodable {
+        let peak_gflops: Double
+        let threads: Int
+        let isa: String
+        let gemm: [Row]
+    }
+
+    func run() throws {
+        let peak = MachinePeak.fmaGFLOPS()
+        var rows: [Row] = []
+        var rng = SeededGenerator(seed: 1)
+        for c in Self.cases {
+            let a = rng.normal([c.m * c.k]), b = rng.normal([c.k * c.n]), out = Tensor(zeros: [c.m * c.n])
+            let seconds = Clock.median(batches: options.batches) {
+                if poolSplit {
+                    GEMM.sgemmPoolSplit(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k,
+                                        a: a.data, lda: c.transA ? c.m : c.k, b: b.data, ldb: c.transB ? c.k : c.n,
+                                        c: out.data, ldc: c.n)
+                    return
+                }
+                GEMM.sgemm(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k,
+                           a: a.data, lda: c.transA ? c.m : c.k, b: b.data, ldb: c.transB ? c.k : c.n,
+                           c: out.data, ldc: c.n)
+            }
+            let gflops = 2.0 * Double(c.m * c.n * c.k) / seconds / 1e9
+            rows.append(Row(shape: c.name, gflops: gflops, ratio: gflops / peak))
+        }
+        let report = Report(peak_gflops: peak, threads: ThreadPool.shared.threadCount, isa: FastMath.isa, gemm: rows)
+        if options.json { return try printJSON(report) }
+        print("fp32 FMA peak: \(fixed(peak)) GFLOP/s on \(report.threads) threads (\(report.isa))")
+        print("\(padLeft("product", 30))  \(padLeft("GFLOP/s", 8))  \(padLeft("of peak", 7))")
+        for row in rows {
+            print("\(padLeft(row.shape, 30))  \(padLeft(fixed(row.gflops), 8))  \(padLeft(fixed(row.ratio, 3), 7))")
+        }
+    }
+}
