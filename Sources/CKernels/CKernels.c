@@ -3,6 +3,9 @@
 #include "CKernels.h"
 #include <math.h>
 #include <string.h>
+#if defined(__GLIBC__) || defined(__linux__)
+#include <malloc.h>
+#endif
 
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #define CK_X86 1
@@ -199,4 +202,78 @@ float ck_max(const float *x, int64_t n) {
     float best = x[0];
     for (int64_t i = 1; i < n; i++) best = x[i] > best ? x[i] : best;
     return best;
+}
+
+// ---------------------------------------------------------------- half precision
+static float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
+    if (exp == 0) {
+        if (mant == 0) bits = sign;
+        else {  // subnormal: renormalise
+            int e = -1;
+            do { e++; mant <<= 1; } while ((mant & 0x400) == 0);
+            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mant & 0x3ff) << 13);
+        }
+    } else if (exp == 31) bits = sign | 0x7f800000 | (mant << 13);
+    else bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static uint16_t float_to_half(float f) {
+    uint32_t x;
+    memcpy(&x, &f, sizeof x);
+    uint32_t sign = (x >> 16) & 0x8000;
+    int32_t exp = (int32_t)((x >> 23) & 0xff) - 127 + 15;
+    uint32_t mant = x & 0x7fffff;
+    if (((x >> 23) & 0xff) == 0xff) return (uint16_t)(sign | 0x7c00 | (mant ? 0x200 : 0));
+    if (exp >= 31) return (uint16_t)(sign | 0x7c00);
+    if (exp <= 0) {
+        if (exp < -10) return (uint16_t)sign;
+        mant |= 0x800000;
+        uint32_t shift = (uint32_t)(14 - exp);
+        uint32_t half = mant >> shift, rest = mant & ((1u << shift) - 1), mid = 1u << (shift - 1);
+        if (rest > mid || (rest == mid && (half & 1))) half++;
+        return (uint16_t)(sign | half);
+    }
+    uint32_t half = ((uint32_t)exp << 10) | (mant >> 13), rest = mant & 0x1fff;
+    if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) half++;
+    return (uint16_t)(sign | half);
+}
+
+#if CK_X86
+__attribute__((target("f16c,avx"))) static void f16_to_f32_f16c(float *dst, const uint16_t *src, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(src + i))));
+    for (; i < n; i++) dst[i] = half_to_float(src[i]);
+}
+__attribute__((target("f16c,avx"))) static void f32_to_f16_f16c(uint16_t *dst, const float *src, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+    for (; i < n; i++) dst[i] = float_to_half(src[i]);
+}
+#endif
+
+void ck_f16_to_f32(float *dst, const uint16_t *src, int64_t n) {
+#if CK_X86
+    if (ck_isa_level() == 2 && __builtin_cpu_supports("f16c")) { f16_to_f32_f16c(dst, src, n); return; }
+#endif
+    for (int64_t i = 0; i < n; i++) dst[i] = half_to_float(src[i]);
+}
+
+void ck_f32_to_f16(uint16_t *dst, const float *src, int64_t n) {
+#if CK_X86
+    if (ck_isa_level() == 2 && __builtin_cpu_supports("f16c")) { f32_to_f16_f16c(dst, src, n); return; }
+#endif
+    for (int64_t i = 0; i < n; i++) dst[i] = float_to_half(src[i]);
+}
+
+void ck_keep_freed_memory(void) {
+#if defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+#endif
 }

@@ -9,27 +9,20 @@ import CBLAS
 /// Row-major: C (M, N) = alpha * op(A) (M, K) * op(B) (K, N) + beta * C, where op transposes when
 /// asked. `lda`, `ldb`, `ldc` are the row strides of A, B and C as stored.
 ///
-/// Who owns the cores: a large product called from the main thread runs on BLAS's own threads
-/// (one per pool thread); products inside pool tasks (attention runs one task per head) run with
-/// BLAS single-threaded, so BLAS threads and pool threads never compete. `useSingleThreadedBLAS()`
-/// must be called before such a parallel region.
+/// Who owns the cores: the engine's pool, always. BLAS runs single-threaded; a large product
+/// called outside a pool job is split across the pool by rows of C (or by columns when C is short
+/// and wide). Letting OpenBLAS thread products itself was measured too: its idle threads spin in
+/// sched_yield after each call (230k system calls in 300 demo steps) and take the core from the
+/// pool's next op. `grpo bench gemm --blas-threads` still measures that mode for comparison.
 public enum GEMM {
-    /// Products below this many multiply-adds (M N K) run single-threaded.
-    public static let threadedThreshold = 1 << 20
+    /// Products below this many multiply-adds (M N K) run on the calling thread.
+    public static let splitThreshold = 1 << 19
 
-    /// The thread count last given to BLAS (main thread only).
-    nonisolated(unsafe) private static var blasThreads = 0
-
-    private static func setBLASThreads(_ n: Int) {
-        if blasThreads == n { return }
-        blasThreads = n
+    private static let singleThreadedBLAS: Void = {
         #if canImport(CBLAS)
-        openblas_set_num_threads(Int32(n))
+        openblas_set_num_threads(1)
         #endif
-    }
-
-    /// Makes BLAS single-threaded before a parallel region whose tasks call `sgemm`.
-    public static func useSingleThreadedBLAS() { setBLASThreads(1) }
+    }()
 
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -39,36 +32,41 @@ public enum GEMM {
         pool: ThreadPool = .shared
     ) {
         if m == 0 || n == 0 { return }
-        if !pool.isInsideJob {
-            setBLASThreads(m * n * k >= threadedThreshold ? pool.threadCount : 1)
-        }
-        blas(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-    }
-
-    /// Splits a product across the pool by rows of C (or by columns when C is short and wide),
-    /// each part on single-threaded BLAS: the alternative to BLAS's own threading, kept for
-    /// `grpo bench gemm --pool-split`.
-    public static func sgemmPoolSplit(
-        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
-        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, pool: ThreadPool = .shared
-    ) {
-        useSingleThreadedBLAS()
+        _ = singleThreadedBLAS
         let parts = pool.threadCount
-        if m >= n || n < 64 * parts {
+        if parts == 1 || pool.isInsideJob || m * n * k < splitThreshold {
+            blas(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        } else if m >= n || n < 64 * parts {
+            // Split the rows of C and of op(A).
             pool.run(tasks: parts) { part in
                 let lo = m * part / parts, hi = m * (part + 1) / parts
                 if lo == hi { return }
                 let aPart = transA ? a + lo : a + lo * lda
-                blas(transA, transB, hi - lo, n, k, 1, aPart, lda, b, ldb, 0, c + lo * ldc, ldc)
+                blas(transA, transB, hi - lo, n, k, alpha, aPart, lda, b, ldb, beta, c + lo * ldc, ldc)
             }
         } else {
+            // Split the columns of C and of op(B), on 16-float boundaries.
             pool.run(tasks: parts) { part in
                 let lo = (n * part / parts) & ~15, hi = part == parts - 1 ? n : (n * (part + 1) / parts) & ~15
                 if lo >= hi { return }
                 let bPart = transB ? b + lo * ldb : b + lo
-                blas(transA, transB, m, hi - lo, k, 1, a, lda, bPart, ldb, 0, c + lo, ldc)
+                blas(transA, transB, m, hi - lo, k, alpha, a, lda, bPart, ldb, beta, c + lo, ldc)
             }
         }
+    }
+
+    /// One product on BLAS's own threads (for `grpo bench gemm --blas-threads` only).
+    public static func sgemmBLASThreaded(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
+    ) {
+        #if canImport(CBLAS)
+        openblas_set_num_threads(Int32(threads))
+        #endif
+        blas(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, c, ldc)
+        #if canImport(CBLAS)
+        openblas_set_num_threads(1)
+        #endif
     }
 
     @inline(__always)

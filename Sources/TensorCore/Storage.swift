@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -12,8 +13,16 @@ public final class Storage: @unchecked Sendable {
     public let count: Int
     private let parent: Storage?
 
+    /// Keeps freed tensor buffers in the heap for reuse: by default glibc serves every block over
+    /// 128 KiB with a fresh mmap and returns it on free, so each op's output would be page-faulted
+    /// in anew (seen as seconds of system time per training run).
+    private static let heapReuse: Void = {
+        ck_keep_freed_memory()
+    }()
+
     /// Allocates `count` floats, zero-filled.
     public init(count: Int) {
+        _ = Storage.heapReuse
         self.count = count
         var raw: UnsafeMutableRawPointer?
         let bytes = max(count, 1) * MemoryLayout<Float>.stride

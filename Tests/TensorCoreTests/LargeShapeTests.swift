@@ -32,10 +32,10 @@ final class LargeShapeTests: XCTestCase {
                 var c = [Float](repeating: 0, count: m * n), d = c
                 GEMM.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
                            c: &c, ldc: n)
-                GEMM.sgemmPoolSplit(transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: b,
-                                    ldb: tb ? k : n, c: &d, ldc: n)
-                assertClose(c, expected, tolerance: 1e-5, "sgemm \(m)x\(n)x\(k) ta \(ta) tb \(tb)")
-                assertClose(d, expected, tolerance: 1e-5, "pool split \(m)x\(n)x\(k) ta \(ta) tb \(tb)")
+                GEMM.sgemmBLASThreaded(transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: b,
+                                       ldb: tb ? k : n, c: &d, ldc: n, threads: 2)
+                assertClose(c, expected, tolerance: 1e-5, "sgemm (pool split) \(m)x\(n)x\(k) ta \(ta) tb \(tb)")
+                assertClose(d, expected, tolerance: 1e-5, "BLAS-threaded \(m)x\(n)x\(k) ta \(ta) tb \(tb)")
             }
         }
     }

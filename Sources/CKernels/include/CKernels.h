@@ -22,4 +22,14 @@ double ck_exp_sum(float *y, const float *x, float scale, float shift, int64_t n,
 /// The maximum of x[0..<n] (n >= 1).
 float ck_max(const float *x, int64_t n);
 
+/// Asks glibc to keep freed large blocks in the heap for reuse instead of returning each one to
+/// the kernel (no-op elsewhere).
+void ck_keep_freed_memory(void);
+
+/// dst[i] = the IEEE half src[i] as fp32 (F16C where available).
+void ck_f16_to_f32(float *dst, const uint16_t *src, int64_t n);
+
+/// dst[i] = fp32 src[i] rounded to the nearest IEEE half, ties to even (F16C where available).
+void ck_f32_to_f16(uint16_t *dst, const float *src, int64_t n);
+
 #endif

@@ -20,8 +20,7 @@ enum AttentionKernel {
                         _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>, _ v: UnsafePointer<Float>,
                         keyMask: UnsafePointer<Int32>?, bias: UnsafePointer<Float>?, scale: Float, _ s: Sizes) {
         let (t, d) = (s.t, s.d)
-        GEMM.useSingleThreadedBLAS()
-        ThreadPool.shared.run(tasks: s.b * s.h) { task in
+        ThreadPool.shared.parallelFor(s.b * s.h, costPerItem: 4 * t * t * d) { tasks in for task in tasks {
             let (b, h) = (task / s.h, task % s.h)
             let kvh = h / s.group
             let qbh = q + b * t * s.qRow + h * d
@@ -37,7 +36,7 @@ enum AttentionKernel {
             // O (T, D) = P V
             GEMM.sgemm(transA: false, transB: false, m: t, n: d, k: t, a: p, lda: t, b: vbh, ldb: s.kvRow,
                        c: out + b * t * s.qRow + h * d, ldc: s.qRow)
-        }
+        } }
     }
 
     /// Softmax of row i over the keys 0...i that the mask allows; every other entry becomes 0.
@@ -67,8 +66,7 @@ enum AttentionKernel {
                          _ dout: UnsafePointer<Float>, _ q: UnsafePointer<Float>, _ k: UnsafePointer<Float>,
                          _ v: UnsafePointer<Float>, _ probs: UnsafePointer<Float>, scale: Float, _ s: Sizes) {
         let (t, d) = (s.t, s.d)
-        GEMM.useSingleThreadedBLAS()
-        ThreadPool.shared.run(tasks: s.b * s.hkv) { task in
+        ThreadPool.shared.parallelFor(s.b * s.hkv, costPerItem: 12 * s.group * t * t * d) { tasks in for task in tasks {
             let (b, kvh) = (task / s.hkv, task % s.hkv)
             let kvOffset = b * t * s.kvRow + kvh * d
             let ds = Storage(count: t * t)
@@ -100,7 +98,7 @@ enum AttentionKernel {
                                b: q + qOffset, ldb: s.qRow, beta: 1, c: dk + kvOffset, ldc: s.kvRow)
                 }
             }
-        }
+        } }
     }
 }
 

@@ -10,8 +10,8 @@ struct GEMMBench: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
-    @Flag(help: "Split each product across the engine's pool (single-threaded BLAS per part) instead of BLAS threads.")
-    var poolSplit = false
+    @Flag(help: "Let BLAS thread each product itself instead of the engine's pool split (for comparison).")
+    var blasThreads = false
 
     /// One product C (M, N) = op(A) op(B) with inner size K.
     struct Case {
@@ -52,10 +52,10 @@ struct GEMMBench: ParsableCommand {
         for c in Self.cases {
             let a = rng.normal([c.m * c.k]), b = rng.normal([c.k * c.n]), out = Tensor(zeros: [c.m * c.n])
             let seconds = Clock.median(batches: options.batches) {
-                if poolSplit {
-                    GEMM.sgemmPoolSplit(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k,
-                                        a: a.data, lda: c.transA ? c.m : c.k, b: b.data, ldb: c.transB ? c.k : c.n,
-                                        c: out.data, ldc: c.n)
+                if blasThreads {
+                    GEMM.sgemmBLASThreaded(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k,
+                                           a: a.data, lda: c.transA ? c.m : c.k, b: b.data, ldb: c.transB ? c.k : c.n,
+                                           c: out.data, ldc: c.n, threads: ThreadPool.shared.threadCount)
                     return
                 }
                 GEMM.sgemm(transA: c.transA, transB: c.transB, m: c.m, n: c.n, k: c.k,
