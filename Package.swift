@@ -31,6 +31,8 @@ let package = Package(
             ],
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
+        .target(name: "ModelIO", dependencies: ["TensorCore", "CKernels"]),
+        .target(name: "Transformer", dependencies: ["TensorCore", "ModelIO"]),
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .executableTarget(
             name: "grpo",
@@ -42,7 +44,16 @@ let package = Package(
         .testTarget(
             name: "TensorCoreTests",
             dependencies: ["TensorCore", "TestSupport"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "ModelIOTests",
+            dependencies: ["ModelIO", "TestSupport"]
+        ),
+        .testTarget(
+            name: "TransformerTests",
+            dependencies: ["Transformer", "ModelIO", "TestSupport"],
+            exclude: ["Fixtures"]
         ),
     ]
 )

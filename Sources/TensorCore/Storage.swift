@@ -52,5 +52,13 @@ public final class Storage: @unchecked Sendable {
         UnsafeMutableBufferPointer(start: pointer, count: count)
     }
 
+    /// Copies `values` in (the counts must match).
+    public func assign(_ values: [Float]) {
+        precondition(values.count == count, "Storage.assign: \(values.count) values for \(count) floats")
+        values.withUnsafeBufferPointer { src in
+            if let base = src.baseAddress { pointer.update(from: base, count: count) }
+        }
+    }
+
     public func zero() { memset(pointer, 0, count * MemoryLayout<Float>.stride) }
 }

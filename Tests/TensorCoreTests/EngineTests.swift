@@ -7,7 +7,7 @@ final class EngineTests: XCTestCase {
     func testBackwardAccumulatesUntilZeroed() {
         let params = ParameterSet([("w", [3])])
         let w = params["w"]!
-        w.storage.buffer.update(fromContentsOf: [1, 2, 3] as [Float])
+        w.storage.assign([1, 2, 3])
         for _ in 0..<2 {
             let tape = Tape()
             tape.backward(tape.sum(tape.mul(w, w)))  // d/dw sum(w^2) = 2w
@@ -119,7 +119,7 @@ final class EngineTests: XCTestCase {
 
     func testClippingScalesOnlyAboveTheLimit() {
         let params = ParameterSet([("a", [2]), ("b", [1])])
-        params.grads.buffer.update(fromContentsOf: [3, 0, 4] as [Float])
+        params.grads.assign([3, 0, 4])
         XCTAssertEqual(params.clipGradNorm(maxNorm: 10), 5, accuracy: 1e-9)
         XCTAssertEqual(params.grads.buffer.map { $0 }, [3, 0, 4])
         XCTAssertEqual(params.clipGradNorm(maxNorm: 1), 5, accuracy: 1e-9)

@@ -117,8 +117,8 @@ final class TorchParityTests: XCTestCase {
     func testAdamWWithClippingAndCosineSchedule() throws {
         let f = try Fixture("adamw")
         let params = ParameterSet([("w1", try f.shape("w1_init")), ("w2", try f.shape("w2_init"))])
-        params["w1"]!.storage.buffer.update(fromContentsOf: try f.values("w1_init"))
-        params["w2"]!.storage.buffer.update(fromContentsOf: try f.values("w2_init"))
+        params["w1"]!.storage.assign(try f.values("w1_init"))
+        params["w2"]!.storage.assign(try f.values("w2_init"))
         let optimizer = AdamW(params, config: .init(beta1: try f.double("beta1"), beta2: try f.double("beta2"),
                                                     eps: try f.double("eps"), weightDecay: try f.double("weight_decay")))
         let schedule = LearningRateSchedule(.cosine, warmupSteps: Int(try f.double("warmup_steps")),
@@ -126,8 +126,8 @@ final class TorchParityTests: XCTestCase {
         let peak = try f.double("lr"), maxNorm = try f.double("max_grad_norm")
         let expectedLRs = try f.values("lrs"), expectedNorms = try f.values("grad_norms")
         for step in 0..<10 {
-            params["w1"]!.grad!.buffer.update(fromContentsOf: try f.values("g1_\(step)"))
-            params["w2"]!.grad!.buffer.update(fromContentsOf: try f.values("g2_\(step)"))
+            params["w1"]!.grad!.assign(try f.values("g1_\(step)"))
+            params["w2"]!.grad!.assign(try f.values("g2_\(step)"))
             let norm = params.clipGradNorm(maxNorm: maxNorm)
             XCTAssertEqual(norm, Double(expectedNorms[step]), accuracy: 1e-5 * Double(expectedNorms[step]), "norm, step \(step)")
             let lr = schedule.rate(peak, step: step)

@@ -1,0 +1,124 @@
+import Foundation
+import ModelIO
+
+/// The shape and options of a Llama-style decoder, read from a Hugging Face config.json by the
+/// family registered for its `model_type` (see `ModelFamily`).
+public struct DecoderConfig: Sendable, Equatable {
+    public var modelType: String
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var layerCount: Int
+    public var headCount: Int
+    public var kvHeadCount: Int
+    public var headDim: Int
+    public var rmsNormEps: Float
+    public var ropeTheta: Float
+    public var tieWordEmbeddings: Bool
+    /// Biases on q_proj, k_proj and v_proj (Qwen2; Llama and Qwen3 with attention_bias).
+    public var qkvBias: Bool
+    /// Bias on o_proj (Llama and Qwen3 with attention_bias).
+    public var outputBias: Bool
+    /// Biases on gate_proj, up_proj and down_proj (Llama's mlp_bias).
+    public var mlpBias: Bool
+    /// Per-head RMSNorm of queries and keys before RoPE (Qwen3).
+    public var qkNorm: Bool
+    public var maxPositionEmbeddings: Int
+    public var bosTokenID: Int?
+    public var eosTokenIDs: [Int]
+    public var padTokenID: Int?
+
+    public init(modelType: String, vocabSize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int,
+                headCount: Int, kvHeadCount: Int, headDim: Int? = nil, rmsNormEps: Float = 1e-6,
+                ropeTheta: Float = 10_000, tieWordEmbeddings: Bool = false, qkvBias: Bool = false,
+                outputBias: Bool = false, mlpBias: Bool = false, qkNorm: Bool = false,
+                maxPositionEmbeddings: Int = 2048, bosTokenID: Int? = nil, eosTokenIDs: [Int] = [],
+                padTokenID: Int? = nil) {
+        self.modelType = modelType
+        self.vocabSize = vocabSize
+        self.hiddenSize = hiddenSize
+        self.intermediateSize = intermediateSize
+        self.layerCount = layerCount
+        self.headCount = headCount
+        self.kvHeadCount = kvHeadCount
+        self.headDim = headDim ?? hiddenSize / max(1, headCount)
+        self.rmsNormEps = rmsNormEps
+        self.ropeTheta = ropeTheta
+        self.tieWordEmbeddings = tieWordEmbeddings
+        self.qkvBias = qkvBias
+        self.outputBias = outputBias
+        self.mlpBias = mlpBias
+        self.qkNorm = qkNorm
+        self.maxPositionEmbeddings = maxPositionEmbeddings
+        self.bosTokenID = bosTokenID
+        self.eosTokenIDs = eosTokenIDs
+        self.padTokenID = padTokenID
+    }
+
+    /// The parameter count.
+    public var parameterCount: Int { DecoderLayout(self).parameterCount }
+
+    /// Reads the fields every family shares (transformers 4.x and 5.x styles) and checks them.
+    /// The family sets its own switches (biases, q/k norms) afterwards.
+    static func common(_ json: JSONConfig, modelType: String) throws -> DecoderConfig {
+        let hidden = try json.int("hidden_size"), heads = try json.int("num_attention_heads")
+        var config = DecoderConfig(
+            modelType: modelType,
+            vocabSize: try json.int("vocab_size"),
+            hiddenSize: hidden,
+            intermediateSize: try json.int("intermediate_size"),
+            layerCount: try json.int("num_hidden_layers"),
+            headCount: heads,
+            kvHeadCount: try json.optionalInt("num_key_value_heads") ?? heads,
+            headDim: try json.optionalInt("head_dim"),
+            rmsNormEps: Float(try json.optionalDouble("rms_norm_eps") ?? 1e-6),
+            ropeTheta: Float(try ropeTheta(json)),
+            tieWordEmbeddings: try json.optionalBool("tie_word_embeddings") ?? false,
+            maxPositionEmbeddings: try json.optionalInt("max_position_embeddings") ?? 2048,
+            bosTokenID: try json.optionalInt("bos_token_id"),
+            eosTokenIDs: try json.optionalIntList("eos_token_id") ?? [],
+            padTokenID: try json.optionalInt("pad_token_id"))
+        if let act = try json.optionalString("hidden_act") ?? json.optionalString("hidden_activation"), act != "silu" {
+            throw ModelIOError.unsupported(file: json.file, field: "hidden_act", value: "'\(act)' (only 'silu')")
+        }
+        for (name, value) in [("vocab_size", config.vocabSize), ("hidden_size", hidden), ("intermediate_size", config.intermediateSize),
+                              ("num_hidden_layers", config.layerCount), ("num_attention_heads", heads),
+                              ("num_key_value_heads", config.kvHeadCount), ("head_dim", config.headDim)] where value <= 0 {
+            throw ModelIOError.config(file: json.file, field: name, reason: "must be positive, got \(value)")
+        }
+        guard heads % config.kvHeadCount == 0 else {
+            throw ModelIOError.config(file: json.file, field: "num_key_value_heads",
+                                      reason: "\(config.kvHeadCount) does not divide num_attention_heads \(heads)")
+        }
+        guard config.headDim % 2 == 0 else {
+            throw ModelIOError.config(file: json.file, field: "head_dim", reason: "RoPE needs an even head dimension, got \(config.headDim)")
+        }
+        return config
+    }
+
+    /// rope_theta from `rope_parameters` (5.x) or `rope_theta` (4.x); any scaling other than the
+    /// default is an error that names it.
+    private static func ropeTheta(_ json: JSONConfig) throws -> Double {
+        if let params = try json.optionalObject("rope_parameters") {
+            let type = try params.optionalString("rope_type") ?? params.optionalString("type") ?? "default"
+            guard type == "default" else {
+                throw ModelIOError.unsupported(file: json.file, field: "rope_parameters.rope_type", value: "'\(type)' (only 'default')")
+            }
+            return try params.optionalDouble("rope_theta") ?? json.optionalDouble("rope_theta") ?? 10_000
+        }
+        if let scaling = try json.optionalObject("rope_scaling") {
+            let type = try scaling.optionalString("rope_type") ?? scaling.optionalString("type") ?? "default"
+            guard type == "default" else {
+                throw ModelIOError.unsupported(file: json.file, field: "rope_scaling type", value: "'\(type)' (only 'default')")
+            }
+        }
+        return try json.optionalDouble("rope_theta") ?? 10_000
+    }
+
+    /// Rejects sliding-window attention, which these decoders do not implement.
+    static func rejectSlidingWindow(_ json: JSONConfig) throws {
+        if try json.optionalBool("use_sliding_window") == true {
+            throw ModelIOError.unsupported(file: json.file, field: "use_sliding_window", value: "true")
+        }
+    }
+}

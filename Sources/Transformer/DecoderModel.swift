@@ -1,0 +1,141 @@
+import TensorCore
+
+/// A Llama-style decoder (Llama, Qwen2, Qwen3): token embedding, L blocks of pre-norm grouped-query
+/// attention with RoPE and a SwiGLU MLP, a final RMSNorm and the LM head (tied or not).
+/// Legend: B batch, T time, C hidden, H/Hkv heads, D head dim, I intermediate, V vocab.
+public final class DecoderModel {
+    public let config: DecoderConfig
+    /// Every parameter, by Hugging Face name, in flat buffers.
+    public let parameters: ParameterSet
+
+    struct Block {
+        let inputNorm: Tensor  // (C)
+        let q: Tensor, qBias: Tensor?  // (H*D, C), (H*D)
+        let k: Tensor, kBias: Tensor?  // (Hkv*D, C), (Hkv*D)
+        let v: Tensor, vBias: Tensor?  // (Hkv*D, C), (Hkv*D)
+        let o: Tensor, oBias: Tensor?  // (C, H*D), (C)
+        let qNorm: Tensor?, kNorm: Tensor?  // (D), (D)
+        let postNorm: Tensor  // (C)
+        let gate: Tensor, gateBias: Tensor?  // (I, C), (I)
+        let up: Tensor, upBias: Tensor?  // (I, C), (I)
+        let down: Tensor, downBias: Tensor?  // (C, I), (C)
+    }
+
+    let embed: Tensor  // (V, C)
+    let blocks: [Block]
+    let finalNorm: Tensor  // (C)
+    let lmHead: Tensor  // (V, C); the embedding when tied
+
+    /// A model with zero-filled parameters (load or initialise them next).
+    public init(config: DecoderConfig) {
+        self.config = config
+        let params = ParameterSet(DecoderLayout(config).specs)
+        parameters = params
+        func p(_ name: String) -> Tensor { params[name]! }
+        func optional(_ name: String) -> Tensor? { params[name] }
+        embed = p("model.embed_tokens.weight")
+        blocks = (0..<config.layerCount).map { l in
+            let s = "model.layers.\(l)."
+            return Block(
+                inputNorm: p(s + "input_layernorm.weight"),
+                q: p(s + "self_attn.q_proj.weight"), qBias: optional(s + "self_attn.q_proj.bias"),
+                k: p(s + "self_attn.k_proj.weight"), kBias: optional(s + "self_attn.k_proj.bias"),
+                v: p(s + "self_attn.v_proj.weight"), vBias: optional(s + "self_attn.v_proj.bias"),
+                o: p(s + "self_attn.o_proj.weight"), oBias: optional(s + "self_attn.o_proj.bias"),
+                qNorm: optional(s + "self_attn.q_norm.weight"), kNorm: optional(s + "self_attn.k_norm.weight"),
+                postNorm: p(s + "post_attention_layernorm.weight"),
+                gate: p(s + "mlp.gate_proj.weight"), gateBias: optional(s + "mlp.gate_proj.bias"),
+                up: p(s + "mlp.up_proj.weight"), upBias: optional(s + "mlp.up_proj.bias"),
+                down: p(s + "mlp.down_proj.weight"), downBias: optional(s + "mlp.down_proj.bias"))
+        }
+        finalNorm = p("model.norm.weight")
+        lmHead = config.tieWordEmbeddings ? embed : p("lm_head.weight")
+    }
+
+    /// Initialises like transformers' `_init_weights`: normal(0, std) for matrices, zeros for
+    /// biases, ones for norm weights.
+    public func initialize(seed: UInt64, std: Float = 0.02) {
+        var rng = SeededGenerator(seed: seed)
+        for t in parameters.tensors {
+            if t.name.hasSuffix("norm.weight") {
+                for i in 0..<t.count { t.data[i] = 1 }
+            } else if t.name.hasSuffix(".bias") {
+                t.storage.zero()
+            } else {
+                rng.fillNormal(t, std: std)
+            }
+        }
+    }
+
+    /// One batch of token rows: ids (B*T), per-row position ids (B*T), and an optional attention
+    /// mask (B*T; 0 marks padding, which no query attends to).
+    public struct Batch {
+        public let ids: [Int32]
+        public let positions: [Int32]
+        public let attentionMask: [Int32]?
+        public let batch: Int, time: Int
+
+        public init(ids: [Int32], positions: [Int32], attentionMask: [Int32]? = nil, batch: Int, time: Int) {
+            precondition(ids.count == batch * time && positions.count == batch * time
+                         && (attentionMask?.count ?? batch * time) == batch * time,
+                         "DecoderModel.Batch: \(ids.count) ids, \(positions.count) positions for (B \(batch), T \(time))")
+            self.ids = ids
+            self.positions = positions
+            self.attentionMask = attentionMask
+            self.batch = batch
+            self.time = time
+        }
+
+        /// Rows padded on the left or right: positions count real tokens from 0 (padding gets 0),
+        /// as transformers computes them from the attention mask.
+        public init(ids: [Int32], attentionMask: [Int32], batch: Int, time: Int) {
+            var positions = [Int32](repeating: 0, count: ids.count)
+            for b in 0..<batch {
+                var next: Int32 = 0
+                for t in 0..<time where attentionMask[b * time + t] != 0 {
+                    positions[b * time + t] = next
+                    next += 1
+                }
+            }
+            self.init(ids: ids, positions: positions, attentionMask: attentionMask, batch: batch, time: time)
+        }
+    }
+
+    /// The final hidden states (B, T, C), after the last RMSNorm.
+    public func hiddenStates(_ tape: Tape, _ batch: Batch) -> Tensor {
+        let c = config
+        let (b, t) = (batch.batch, batch.time)
+        let rope = RotaryTable(positions: batch.positions, headDim: c.headDim, theta: c.ropeTheta)
+        var x = tape.embedding(embed, ids: batch.ids, idShape: [b, t])  // (B, T, C)
+        for block in blocks {
+            let h = tape.rmsNorm(x, weight: block.inputNorm, eps: c.rmsNormEps)
+            var q = tape.reshape(tape.linear(h, block.q, bias: block.qBias), [b, t, c.headCount, c.headDim])
+            var k = tape.reshape(tape.linear(h, block.k, bias: block.kBias), [b, t, c.kvHeadCount, c.headDim])
+            let v = tape.reshape(tape.linear(h, block.v, bias: block.vBias), [b, t, c.kvHeadCount, c.headDim])
+            if let qNorm = block.qNorm, let kNorm = block.kNorm {
+                q = tape.rmsNorm(q, weight: qNorm, eps: c.rmsNormEps)  // over D, per head
+                k = tape.rmsNorm(k, weight: kNorm, eps: c.rmsNormEps)
+            }
+            q = tape.rope(q, table: rope)
+            k = tape.rope(k, table: rope)
+            let attended = tape.attention(q: q, k: k, v: v, keyMask: batch.attentionMask)  // (B, T, H, D)
+            let o = tape.linear(tape.reshape(attended, [b, t, c.headCount * c.headDim]), block.o, bias: block.oBias)
+            x = tape.add(x, o)
+            let h2 = tape.rmsNorm(x, weight: block.postNorm, eps: c.rmsNormEps)
+            let gated = tape.swiglu(gate: tape.linear(h2, block.gate, bias: block.gateBias),
+                                    up: tape.linear(h2, block.up, bias: block.upBias))  // (B, T, I)
+            x = tape.add(x, tape.linear(gated, block.down, bias: block.downBias))
+        }
+        return tape.rmsNorm(x, weight: finalNorm, eps: c.rmsNormEps)
+    }
+
+    /// Logits (..., V) of hidden states (..., C).
+    public func logits(_ tape: Tape, hidden: Tensor) -> Tensor {
+        tape.linear(hidden, lmHead)
+    }
+
+    /// Logits (B, T, V) of a batch.
+    public func logits(_ tape: Tape, _ batch: Batch) -> Tensor {
+        logits(tape, hidden: hiddenStates(tape, batch))
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import ModelIO
+import TensorCore
+import TestSupport
+import XCTest
+@testable import Transformer
+
+/// Llama, Qwen2 and Qwen3 against PyTorch `transformers` on tiny random checkpoints written by
+/// Scripts/make_model_fixtures.py: logits (including a left-padded row), the gradient of the mean
+/// next-token cross-entropy for every parameter, and the logits after one AdamW step.
+final class TransformersParityTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    struct Reference {
+        let file: SafeTensorsFile
+        func values(_ name: String) throws -> [Float] { try file.tensor(name).values }
+        func ints(_ name: String) throws -> [Int32] { try values(name).map { Int32($0) } }
+    }
+
+    /// Next-token targets: position t predicts ids[t + 1] when both are real tokens, else ignored.
+    func targets(ids: [Int32], mask: [Int32], batch: Int, time: Int) -> [Int32] {
+        var targets = [Int32](repeating: -100, count: ids.count)
+        for b in 0..<batch {
+            for t in 0..<(time - 1) where mask[b * time + t] != 0 && mask[b * time + t + 1] != 0 {
+                targets[b * time + t] = ids[b * time + t + 1]
+            }
+        }
+        return targets
+    }
+
+    /// max |a - b| over the positions whose mask is 1 (padded positions are not compared).
+    func maxAbsDifference(_ a: [Float], _ b: [Float], mask: [Int32], vocab: Int) -> Float {
+        var worst: Float = 0
+        for (n, keep) in mask.enumerated() where keep != 0 {
+            for j in 0..<vocab { worst = max(worst, abs(a[n * vocab + j] - b[n * vocab + j])) }
+        }
+        return worst
+    }
+
+    func checkFamily(_ family: String) throws {
+        let dir = Self.fixtures.appendingPathComponent(family)
+        let model = try ModelCheckpoint.load(directory: dir)
+        XCTAssertEqual(model.config.modelType, family)
+        let ref = Reference(file: try SafeTensorsFile(url: dir.appendingPathComponent("expected.safetensors")))
+        let shape = ref.file.info("ids")!.shape
+        let (b, t, vocab) = (shape[0], shape[1], model.config.vocabSize)
+        let ids = try ref.ints("ids"), mask = try ref.ints("attention_mask")
+        let batch = DecoderModel.Batch(ids: ids, attentionMask: mask, batch: b, time: t)
+        XCTAssertEqual(batch.positions, try ref.ints("position_ids"), "\(family): positions from the mask")
+
+        let tape = Tape()
+        let logits = model.logits(tape, batch)
+        XCTAssertEqual(logits.shape, [b, t, vocab])
+        let logitError = maxAbsDifference(logits.values, try ref.values("logits"), mask: mask, vocab: vocab)
+        XCTAssertLessThanOrEqual(logitError, 1e-4, "\(family): logits max abs difference")
+
+        let loss = tape.crossEntropy(logits: logits, targets: targets(ids: ids, mask: mask, batch: b, time: t))
+        XCTAssertEqual(loss.scalar, try ref.values("loss")[0], accuracy: 1e-5, "\(family): loss")
+        model.parameters.zeroGrad()
+        tape.backward(loss)
+        for p in model.parameters.tensors {
+            let expected = try ref.values("grad." + p.name)
+            let error = relativeError(p.gradValues, expected)
+            XCTAssertLessThanOrEqual(error, 1e-3, "\(family): gradient of \(p.name)")
+        }
+
+        let optimizer = AdamW(model.parameters, config: .init(eps: 1e-8, weightDecay: 0.01))
+        optimizer.update(lr: 1e-2)
+        let after = model.logits(Tape(recording: false), batch)
+        let afterError = maxAbsDifference(after.values, try ref.values("logits_after_step"), mask: mask, vocab: vocab)
+        XCTAssertLessThanOrEqual(afterError, 1e-4, "\(family): logits after one AdamW step")
+    }
+
+    func testLlama() throws { try checkFamily("llama") }
+    func testQwen2WithTiedEmbeddings() throws { try checkFamily("qwen2") }
+    func testQwen3WithQKNorm() throws { try checkFamily("qwen3") }
+
+    /// The same forward through a batch of one row equals the padded batch's row (padding is
+    /// invisible to real tokens).
+    func testLeftPaddingDoesNotChangeRealTokens() throws {
+        let model = try ModelCheckpoint.load(directory: Self.fixtures.appendingPathComponent("qwen2"))
+        let ids: [Int32] = [5, 9, 14, 3, 77]
+        let alone = model.logits(Tape(recording: false), .init(ids: ids, attentionMask: [1, 1, 1, 1, 1], batch: 1, time: 5))
+        let padded = model.logits(Tape(recording: false),
+                                  .init(ids: [0, 0] + ids, attentionMask: [0, 0, 1, 1, 1, 1, 1], batch: 1, time: 7))
+        let v = model.config.vocabSize
+        assertClose(Array(padded.values[(2 * v)...]), alone.values, tolerance: 1e-5, "left-padded row")
+    }
+}
