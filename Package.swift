@@ -38,6 +38,8 @@ let package = Package(
             name: "grpo",
             dependencies: [
                 "TensorCore",
+                "ModelIO",
+                "Transformer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
