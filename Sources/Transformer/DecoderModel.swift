@@ -134,6 +134,17 @@ public final class DecoderModel {
         tape.linear(hidden, lmHead)
     }
 
+    /// Log-probabilities of `targets` at the given flat positions (into B*T) and the entropies there,
+    /// at a temperature, through the fused op: only those rows reach the LM head.
+    ///
+    /// - returns: logprob (R), entropy (R) for the R positions.
+    public func tokenLogprobs(_ tape: Tape, _ batch: Batch, positions: [Int], targets: [Int32], temperature: Float = 1)
+        -> (logprob: Tensor, entropy: Tensor) {
+        let hidden = hiddenStates(tape, batch)  // (B, T, C)
+        let picked = tape.gatherRows(hidden, rows: positions)  // (R, C)
+        return tape.tokenLogprob(logits: logits(tape, hidden: picked), targets: targets, temperature: temperature)
+    }
+
     /// Logits (B, T, V) of a batch.
     public func logits(_ tape: Tape, _ batch: Batch) -> Tensor {
         logits(tape, hidden: hiddenStates(tape, batch))

@@ -5,6 +5,6 @@ struct GRPO: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grpo",
         abstract: "Train language models with GRPO on the CPU.",
-        subcommands: [Bench.self, Demo.self]
+        subcommands: [Demo.self, Convert.self, Bench.self]
     )
 }

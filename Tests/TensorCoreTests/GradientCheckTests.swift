@@ -54,6 +54,12 @@ final class GradientCheckTests: XCTestCase {
         check.run("embedding", inputs: [table]) { tape, x in [tape.embedding(x[0], ids: ids, idShape: [3, 4])] }
     }
 
+    func testGatherRowsWithRepeats() {
+        let x = leaf([3, dim(2...4), dim(1...6)])
+        let rows = [0, 5, 5, 2, x.rows - 1]
+        check.run("gatherRows", inputs: [x]) { tape, v in [tape.gatherRows(v[0], rows: rows)] }
+    }
+
     func testRMSNorm() {
         for _ in 0..<3 {
             let x = leaf([dim(1...4), dim(1...5), dim(1...33)])

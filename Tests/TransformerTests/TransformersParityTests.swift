@@ -75,6 +75,21 @@ final class TransformersParityTests: XCTestCase {
     func testQwen2WithTiedEmbeddings() throws { try checkFamily("qwen2") }
     func testQwen3WithQKNorm() throws { try checkFamily("qwen3") }
 
+    /// The fused per-position logprobs equal log-softmax of the full logits at those positions.
+    func testTokenLogprobsOfSelectedPositions() throws {
+        let model = try ModelCheckpoint.load(directory: Self.fixtures.appendingPathComponent("qwen3"))
+        let batch = DecoderModel.Batch(ids: [4, 8, 15, 16, 23, 42, 0, 0], attentionMask: [1, 1, 1, 1, 1, 1, 0, 0], batch: 2, time: 4)
+        let positions = [1, 2, 4, 5], targets: [Int32] = [15, 16, 42, 7]
+        let r = model.tokenLogprobs(Tape(recording: false), batch, positions: positions, targets: targets, temperature: 0.8)
+        let logits = model.logits(Tape(recording: false), batch).values
+        let v = model.config.vocabSize
+        for (n, p) in positions.enumerated() {
+            let row = (0..<v).map { Double(logits[p * v + $0]) / 0.8 }
+            let m = row.max()!, logZ = m + log(row.reduce(0) { $0 + exp($1 - m) })
+            XCTAssertEqual(Double(r.logprob.values[n]), row[Int(targets[n])] - logZ, accuracy: 1e-5)
+        }
+    }
+
     /// The same forward through a batch of one row equals the padded batch's row (padding is
     /// invisible to real tokens).
     func testLeftPaddingDoesNotChangeRealTokens() throws {
