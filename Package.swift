@@ -33,6 +33,7 @@ let package = Package(
         ),
         .target(name: "ModelIO", dependencies: ["TensorCore", "CKernels"]),
         .target(name: "Transformer", dependencies: ["TensorCore", "ModelIO"]),
+        .target(name: "Generation", dependencies: ["TensorCore", "Transformer"]),
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .executableTarget(
             name: "grpo",
@@ -56,6 +57,10 @@ let package = Package(
             name: "TransformerTests",
             dependencies: ["Transformer", "ModelIO", "TestSupport"],
             exclude: ["Fixtures"]
+        ),
+        .testTarget(
+            name: "GenerationTests",
+            dependencies: ["Generation", "Transformer", "TestSupport"]
         ),
     ]
 )

@@ -11,6 +11,9 @@ For each family it writes Tests/TransformerTests/Fixtures/<family>/:
   - expected.safetensors: ids and attention_mask (as F32), logits (B, T, V) for a batch whose second
     row is left-padded, the mean next-token cross-entropy `loss`, `grad.<name>` for every parameter,
     and `logits_after_step` after one torch.optim.AdamW step (lr 1e-2, weight decay 0.01).
+  - generate.json: greedy continuations from transformers' generate (8 new tokens, no eos) for
+    two prompts, with the top-1/top-2 logit margin at each step (where it is tiny, float rounding
+    may pick the other token).
 It also writes llama_v4_config.json: the same Llama config in the transformers 4.x style
 (rope_theta, torch_dtype) for the config-parsing tests.
 """
@@ -63,6 +66,26 @@ def loss_of(logits, ids, mask):
     return nll[keep].mean()
 
 
+def write_greedy(folder):
+    model = AutoModelForCausalLM.from_pretrained(folder, attn_implementation="eager", dtype=torch.float32)
+    model.eval()
+    model.generation_config.eos_token_id = None
+    model.generation_config.pad_token_id = 0
+    cases = []
+    for prompt in ([5, 9, 14, 3], [40, 2, 77, 8, 31, 19, 60]):
+        ids = torch.tensor([prompt])
+        with torch.no_grad():
+            out = model.generate(ids, max_new_tokens=8, do_sample=False, output_scores=True,
+                                 return_dict_in_generate=True)
+        margins = []
+        for scores in out.scores:
+            top = torch.topk(scores[0], 2).values
+            margins.append(float(top[0] - top[1]))
+        cases.append({"prompt": prompt, "completion": out.sequences[0, len(prompt):].tolist(), "margins": margins})
+    with open(os.path.join(folder, "generate.json"), "w") as f:
+        json.dump(cases, f, indent=1)
+
+
 def main():
     torch.manual_seed(0)
     ids, mask, positions = batch()
@@ -101,7 +124,8 @@ def main():
         with torch.no_grad():
             tensors["logits_after_step"] = model(input_ids=ids, attention_mask=mask, position_ids=positions).logits.contiguous()
         save_file(tensors, os.path.join(out_dir, "expected.safetensors"))
-        print(name, "params", sum(p.numel() for p in model.parameters()), "loss", float(loss))
+        print(name, "params", sum(p.numel() for p in model.parameters()), "loss", float(loss.detach()))
+        write_greedy(out_dir)
 
     # The Llama config in the transformers 4.x style.
     with open(os.path.join(ROOT, "llama", "config.json")) as f:

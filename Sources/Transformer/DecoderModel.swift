@@ -101,13 +101,14 @@ public final class DecoderModel {
         }
     }
 
-    /// The final hidden states (B, T, C), after the last RMSNorm.
-    public func hiddenStates(_ tape: Tape, _ batch: Batch) -> Tensor {
+    /// The final hidden states (B, T, C), after the last RMSNorm. With a cache, each layer's keys
+    /// (after RoPE) and values are stored in it (a prefill).
+    public func hiddenStates(_ tape: Tape, _ batch: Batch, cache: KVCache? = nil) -> Tensor {
         let c = config
         let (b, t) = (batch.batch, batch.time)
         let rope = RotaryTable(positions: batch.positions, headDim: c.headDim, theta: c.ropeTheta)
         var x = tape.embedding(embed, ids: batch.ids, idShape: [b, t])  // (B, T, C)
-        for block in blocks {
+        for (l, block) in blocks.enumerated() {
             let h = tape.rmsNorm(x, weight: block.inputNorm, eps: c.rmsNormEps)
             var q = tape.reshape(tape.linear(h, block.q, bias: block.qBias), [b, t, c.headCount, c.headDim])
             var k = tape.reshape(tape.linear(h, block.k, bias: block.kBias), [b, t, c.kvHeadCount, c.headDim])
@@ -118,6 +119,7 @@ public final class DecoderModel {
             }
             q = tape.rope(q, table: rope)
             k = tape.rope(k, table: rope)
+            cache?.storePrefill(layer: l, k: k, v: v, time: t)
             let attended = tape.attention(q: q, k: k, v: v, keyMask: batch.attentionMask)  // (B, T, H, D)
             let o = tape.linear(tape.reshape(attended, [b, t, c.headCount * c.headDim]), block.o, bias: block.oBias)
             x = tape.add(x, o)

@@ -102,3 +102,39 @@ final class TransformersParityTests: XCTestCase {
         assertClose(Array(padded.values[(2 * v)...]), alone.values, tolerance: 1e-5, "left-padded row")
     }
 }
+
+/// Cached prefill plus one-token decodes against the full forward.
+final class KVCacheTests: XCTestCase {
+    func testPrefillAndDecodeStepsEqualTheFullForward() throws {
+        for family in ["llama", "qwen2", "qwen3"] {
+            let model = try ModelCheckpoint.load(directory: TransformersParityTests.fixtures.appendingPathComponent(family))
+            let v = model.config.vocabSize
+            // Two rows: the second is left-padded by two. Prompt length 4, then 5 decode steps.
+            let full: [[Int32]] = [[5, 9, 14, 3, 77, 20, 31, 8, 12], [0, 0, 8, 31, 2, 60, 44, 19, 7]]
+            let mask: [[Int32]] = [[1, 1, 1, 1, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1, 1, 1]]
+            let time = full[0].count
+            let reference = model.logits(Tape(recording: false),
+                                         .init(ids: full.flatMap { $0 }, attentionMask: mask.flatMap { $0 }, batch: 2, time: time)).values
+            let prompt = 4
+            let cache = KVCache(config: model.config, rows: 2, capacity: time)
+            let first = model.prefill(.init(ids: full.flatMap { $0.prefix(prompt) }, attentionMask: mask.flatMap { $0.prefix(prompt) },
+                                            batch: 2, time: prompt), cache: cache)
+            for b in 0..<2 {
+                let expected = Array(reference[((b * time + prompt - 1) * v)..<((b * time + prompt) * v)])
+                assertClose(Array(first.values[(b * v)..<((b + 1) * v)]), expected, tolerance: 1e-5, "\(family) prefill row \(b)")
+            }
+            var nextPosition: [Int32] = [Int32(prompt), Int32(prompt - 2)]
+            for step in prompt..<time {
+                // Row 1 stops after two steps: finished rows cost nothing and change nothing.
+                let rows = step < prompt + 2 ? [0, 1] : [0]
+                let logits = model.decodeStep(cache: cache, rows: rows, tokens: rows.map { full[$0][step] },
+                                              positions: rows.map { nextPosition[$0] })
+                for (r, b) in rows.enumerated() {
+                    let expected = Array(reference[((b * time + step) * v)..<((b * time + step + 1) * v)])
+                    assertClose(Array(logits.values[(r * v)..<((r + 1) * v)]), expected, tolerance: 1e-5, "\(family) step \(step) row \(b)")
+                    nextPosition[b] += 1
+                }
+            }
+        }
+    }
+}

@@ -6,7 +6,7 @@
 /// Query head h reads key/value head h / G. Key j is visible to query i when j <= i and
 /// keyMask[b, j] != 0. scores = scale * q.k + bias; probabilities are a softmax over the visible
 /// keys; a query with no visible key (a padded position) gets probabilities 0 and output 0.
-enum AttentionKernel {
+public enum AttentionKernel {
     struct Sizes {
         let b: Int, t: Int, h: Int, hkv: Int, d: Int
         var group: Int { h / hkv }
@@ -40,10 +40,12 @@ enum AttentionKernel {
     }
 
     /// Softmax of row i over the keys 0...i that the mask allows; every other entry becomes 0.
+    /// With `lastAlwaysVisible`, key i is visible whatever the mask says (a decode step's own key).
     @inline(__always)
-    static func softmaxVisible(_ row: UnsafeMutablePointer<Float>, row i: Int, t: Int, mask: UnsafePointer<Int32>?) {
+    public static func softmaxVisible(_ row: UnsafeMutablePointer<Float>, row i: Int, t: Int, mask: UnsafePointer<Int32>?,
+                                      lastAlwaysVisible: Bool = false) {
         if let mask {
-            for j in 0...i where mask[j] == 0 { row[j] = -Float.infinity }
+            for j in 0..<(lastAlwaysVisible ? i : i + 1) where mask[j] == 0 { row[j] = -Float.infinity }
         }
         for j in (i + 1)..<max(i + 1, t) { row[j] = 0 }
         let m = FastMath.max(row, count: i + 1)

@@ -1,0 +1,76 @@
+import TensorCore
+
+/// Keys and values of every layer for a batch of rows, allocated once for the longest sequence.
+/// Legend: B rows, Hkv kv heads, S capacity (prompt + new tokens), D head dim.
+///
+/// All rows share one length: a batch is prefilled together (left-padded), then each decode step
+/// appends one position to the rows still running; `keyMask` marks padding and finished rows'
+/// unused slots so no query attends to them.
+public final class KVCache {
+    public let rows: Int
+    public let capacity: Int
+    let kvHeads: Int
+    let headDim: Int
+    /// Per layer: keys and values, each (B, Hkv, S, D).
+    let keys: [Storage]
+    let values: [Storage]
+    /// (B, S): 1 where a real token's key is stored.
+    public private(set) var keyMask: [Int32]
+    /// Positions filled so far (the same for every row).
+    public private(set) var length = 0
+
+    public init(config: DecoderConfig, rows: Int, capacity: Int) {
+        self.rows = rows
+        self.capacity = capacity
+        kvHeads = config.kvHeadCount
+        headDim = config.headDim
+        let size = rows * config.kvHeadCount * capacity * config.headDim
+        keys = (0..<config.layerCount).map { _ in Storage(count: size) }
+        values = (0..<config.layerCount).map { _ in Storage(count: size) }
+        keyMask = [Int32](repeating: 0, count: rows * capacity)
+    }
+
+    /// The start of row `row`, kv head `h`, position `s` in a layer's keys or values.
+    @inline(__always)
+    func offset(row: Int, head: Int, position: Int) -> Int {
+        ((row * kvHeads + head) * capacity + position) * headDim
+    }
+
+    /// Copies keys and values (B, T, Hkv, D) of a prefill into positions 0..<T of every row.
+    func storePrefill(layer: Int, k: Tensor, v: Tensor, time: Int) {
+        for b in 0..<rows {
+            for t in 0..<time {
+                for h in 0..<kvHeads {
+                    let src = ((b * time + t) * kvHeads + h) * headDim, dst = offset(row: b, head: h, position: t)
+                    (keys[layer].pointer + dst).update(from: k.data + src, count: headDim)
+                    (values[layer].pointer + dst).update(from: v.data + src, count: headDim)
+                }
+            }
+        }
+    }
+
+    /// Copies one new position's keys and values (R, Hkv, D) for the given rows to position `length`.
+    func storeStep(layer: Int, rows active: [Int], k: Tensor, v: Tensor) {
+        for (r, row) in active.enumerated() {
+            for h in 0..<kvHeads {
+                let src = (r * kvHeads + h) * headDim, dst = offset(row: row, head: h, position: length)
+                (keys[layer].pointer + dst).update(from: k.data + src, count: headDim)
+                (values[layer].pointer + dst).update(from: v.data + src, count: headDim)
+            }
+        }
+    }
+
+    /// Marks a prefill of `time` positions done; `attentionMask` (B*T) says which were real tokens.
+    func finishPrefill(time: Int, attentionMask: [Int32]?) {
+        for b in 0..<rows {
+            for t in 0..<time { keyMask[b * capacity + t] = attentionMask?[b * time + t] ?? 1 }
+        }
+        length = time
+    }
+
+    /// Marks one decode step done for the given rows.
+    func finishStep(rows active: [Int]) {
+        for row in active { keyMask[row * capacity + length] = 1 }
+        length += 1
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+import TensorCore
+import TestSupport
+import Transformer
+import XCTest
+@testable import Generation
+
+/// Batched KV-cache generation on the tiny fixture checkpoints.
+final class GeneratorTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("TransformerTests/Fixtures")
+
+    func model(_ family: String) throws -> DecoderModel {
+        try ModelCheckpoint.load(directory: Self.fixtures.appendingPathComponent(family))
+    }
+
+    func generator(_ model: DecoderModel) -> Generator {
+        Generator(model: model) { ids in ids.map { String($0) }.joined(separator: " ") }
+    }
+
+    /// Greedy continuations equal transformers' generate, up to the first step whose top-1/top-2
+    /// margin is too small for float rounding to decide.
+    func testGreedyMatchesTransformersGenerate() throws {
+        for family in ["llama", "qwen2", "qwen3"] {
+            let m = try model(family)
+            let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("\(family)/generate.json"))
+            let cases = try JSONSerialization.jsonObject(with: data) as! [[String: Any]]
+            let prompts = cases.map { ($0["prompt"] as! [Int]).map { Int32($0) } }
+            var rng = SeededGenerator(seed: 0)
+            // Both prompts in one left-padded batch.
+            let out = generator(m).generate(prompts: prompts, config: .init(maxNewTokens: 8, sampling: .init(temperature: 0)), rng: &rng)
+            for (n, c) in cases.enumerated() {
+                let expected = (c["completion"] as! [Int]).map { Int32($0) }
+                let margins = c["margins"] as! [Double]
+                let decided = margins.firstIndex { $0 < 1e-4 } ?? expected.count
+                XCTAssertEqual(Array(out[n].ids.prefix(decided)), Array(expected.prefix(decided)), "\(family) prompt \(n)")
+                XCTAssertEqual(out[n].finishReason, .length)
+            }
+        }
+    }
+
+    /// The logprobs recorded while sampling equal those the training forward recomputes (the GRPO
+    /// trainer uses the first as pi_old).
+    func testSampledLogprobsEqualTrainingForward() throws {
+        let m = try model("qwen3")
+        let prompts: [[Int32]] = [[5, 9, 14], [40, 2, 77, 8, 31], [7]]
+        var rng = SeededGenerator(seed: 11)
+        let temperature: Float = 0.7
+        let out = generator(m).generate(prompts: prompts, config: .init(maxNewTokens: 6, sampling: .init(temperature: temperature)),
+                                         rng: &rng)
+        // Rebuild prompt + completion rows, left-padded, and score the completion tokens.
+        let rows = zip(prompts, out).map { $0 + $1.ids }
+        let time = rows.map(\.count).max()!
+        var ids: [Int32] = [], mask: [Int32] = [], positions: [Int] = [], targets: [Int32] = [], recorded: [Float] = []
+        for (b, row) in rows.enumerated() {
+            let pad = time - row.count
+            ids += [Int32](repeating: 0, count: pad) + row
+            mask += [Int32](repeating: 0, count: pad) + [Int32](repeating: 1, count: row.count)
+            for (j, token) in out[b].ids.enumerated() {
+                positions.append(b * time + pad + prompts[b].count + j - 1)  // the position that predicts it
+                targets.append(token)
+            }
+            recorded += out[b].logprobs
+        }
+        let r = m.tokenLogprobs(Tape(recording: false), .init(ids: ids, attentionMask: mask, batch: rows.count, time: time),
+                                positions: positions, targets: targets, temperature: temperature)
+        for (a, b) in zip(r.logprob.values, recorded) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
+    func testSameSeedSameCompletionsAndStops() throws {
+        let m = try model("llama")
+        let prompts: [[Int32]] = [[5, 9], [40, 2, 77], [3]]
+        let config = GenerationConfig(maxNewTokens: 10, sampling: .init(temperature: 1.0, topP: 0.9))
+        var a = SeededGenerator(seed: 5), b = SeededGenerator(seed: 5), c = SeededGenerator(seed: 6)
+        let first = generator(m).generate(prompts: prompts, config: config, rng: &a)
+        XCTAssertEqual(first, generator(m).generate(prompts: prompts, config: config, rng: &b))
+        XCTAssertNotEqual(first.map(\.ids), generator(m).generate(prompts: prompts, config: config, rng: &c).map(\.ids))
+        XCTAssertTrue(first.allSatisfy { $0.ids.count == 10 && $0.finishReason == .length && $0.logprobs.count == 10 })
+
+        // An eos id stops a row at that token (included in ids, not in text); other rows go on.
+        let eos = first[0].ids[3]
+        var d = SeededGenerator(seed: 5)
+        let stopped = generator(m).generate(prompts: prompts, config: .init(maxNewTokens: 10, sampling: config.sampling, eosTokenIDs: [eos]),
+                                            rng: &d)
+        let cut = first[0].ids.firstIndex(of: eos)!
+        XCTAssertEqual(stopped[0].ids, Array(first[0].ids.prefix(cut + 1)))
+        XCTAssertEqual(stopped[0].finishReason, .stop)
+        XCTAssertFalse(stopped[0].text.split(separator: " ").contains(Substring(String(eos))))
+
+        // A stop string stops the row once the decoded tail contains it.
+        let text = "\(first[1].ids[1]) \(first[1].ids[2])"
+        var e = SeededGenerator(seed: 5)
+        let byString = generator(m).generate(prompts: prompts, config: .init(maxNewTokens: 10, sampling: config.sampling, stopStrings: [text]),
+                                             rng: &e)
+        XCTAssertEqual(byString[1].finishReason, .stop)
+        XCTAssertTrue(byString[1].ids.count <= 3)
+    }
+}
