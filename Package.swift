@@ -34,6 +34,7 @@ let package = Package(
         .target(name: "ModelIO", dependencies: ["TensorCore", "CKernels"]),
         .target(name: "Transformer", dependencies: ["TensorCore", "ModelIO"]),
         .target(name: "Generation", dependencies: ["TensorCore", "Transformer"]),
+        .target(name: "Training", dependencies: ["TensorCore", "ModelIO", "Transformer", "Generation"]),
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .executableTarget(
             name: "grpo",
@@ -61,6 +62,11 @@ let package = Package(
         .testTarget(
             name: "GenerationTests",
             dependencies: ["Generation", "Transformer", "TestSupport"]
+        ),
+        .testTarget(
+            name: "TrainingTests",
+            dependencies: ["Training", "TestSupport"],
+            exclude: ["Fixtures"]
         ),
     ]
 )
