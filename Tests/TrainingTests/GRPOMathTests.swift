@@ -106,3 +106,18 @@ final class GRPOMathTests: XCTestCase {
         }
     }
 }
+
+final class ProcessSupervisionTests: XCTestCase {
+    func testStepRewardsNormaliseOverTheGroupAndAccumulateBackwards() {
+        // Two completions in one group; steps rewards 1, 0 | 1. mean 2/3, std (Bessel) 0.57735.
+        let steps: [[StepReward]] = [[.init(endToken: 1, reward: 1), .init(endToken: 3, reward: 0)],
+                                     [.init(endToken: 2, reward: 1)]]
+        let a = Advantages.process(steps: steps, groupSize: 2, time: 4)
+        let std = (1.0 / 3.0).squareRoot() + 1e-4
+        let hi = (1 - 2.0 / 3.0) / std, lo = (0 - 2.0 / 3.0) / std
+        let expected = [hi + lo, hi + lo, lo, lo, hi, hi, hi, 0]
+        for (x, y) in zip(a, expected) { XCTAssertEqual(x, y, accuracy: 1e-12) }
+        // A group with a single step has no spread: all zero.
+        XCTAssertEqual(Advantages.process(steps: [[.init(endToken: 0, reward: 3)], []], groupSize: 2, time: 2), [0, 0, 0, 0])
+    }
+}

@@ -76,3 +76,40 @@ public enum Advantages {
         return variance.squareRoot()
     }
 }
+
+/// A per-step score from a process reward: the step ends at completion token `endToken` (inclusive).
+public struct StepReward: Sendable, Equatable {
+    public var endToken: Int
+    public var reward: Double
+
+    public init(endToken: Int, reward: Double) {
+        self.endToken = endToken
+        self.reward = reward
+    }
+}
+
+extension Advantages {
+    /// DeepSeekMath's process supervision: step rewards are normalised over all steps of all
+    /// completions in the group, (r - mean) / (std + 1e-4), and token t's advantage is the sum of the
+    /// normalised rewards of the steps that end at or after t.
+    ///
+    /// - steps: per completion (N, grouped by G), its scored steps.
+    /// - returns: N x time per-token advantages (0 past the last step, and for groups with fewer
+    ///   than two steps).
+    public static func process(steps: [[StepReward]], groupSize: Int, time: Int) -> [Double] {
+        precondition(groupSize > 0 && steps.count % groupSize == 0,
+                     "Advantages.process: \(steps.count) completions do not form groups of \(groupSize)")
+        var advantages = [Double](repeating: 0, count: steps.count * time)
+        for start in stride(from: 0, to: steps.count, by: groupSize) {
+            let all = steps[start..<(start + groupSize)].flatMap { $0.map { Optional($0.reward) } }
+            guard let mean = nanMean(all), let std = nanStd(all) else { continue }
+            for i in start..<(start + groupSize) {
+                for step in steps[i] {
+                    let normalized = (step.reward - mean) / (std + 1e-4)
+                    for t in 0...min(max(step.endToken, 0), time - 1) { advantages[i * time + t] += normalized }
+                }
+            }
+        }
+        return advantages
+    }
+}
