@@ -12,6 +12,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
         // BLAS: OpenBLAS's cblas.h on Linux (Debian libopenblas-dev); Accelerate on macOS.
@@ -34,7 +35,7 @@ let package = Package(
         .target(name: "ModelIO", dependencies: ["TensorCore", "CKernels"]),
         .target(name: "Transformer", dependencies: ["TensorCore", "ModelIO"]),
         .target(name: "Generation", dependencies: ["TensorCore", "Transformer"]),
-        .target(name: "Training", dependencies: ["TensorCore", "ModelIO", "Transformer", "Generation"]),
+        .target(name: "Training", dependencies: ["TensorCore", "ModelIO", "Transformer", "Generation", "Yams"]),
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .executableTarget(
             name: "grpo",

@@ -68,21 +68,27 @@ public enum ModelCheckpoint {
     public static func save(_ model: DecoderModel, to directory: URL, dtype: SafeTensorsWriter.DType = .f32,
                             tokenizerSource: URL? = nil) throws {
         try AtomicFile.writeDirectory(at: directory) { temp in
-            try writeJSON(configJSON(model.config), to: temp.appendingPathComponent("config.json"))
-            var generation: [String: Any] = ["_from_model_config": true]
-            if let bos = model.config.bosTokenID { generation["bos_token_id"] = bos }
-            if !model.config.eosTokenIDs.isEmpty {
-                generation["eos_token_id"] = model.config.eosTokenIDs.count == 1 ? model.config.eosTokenIDs[0] : model.config.eosTokenIDs
-            }
-            try writeJSON(generation, to: temp.appendingPathComponent("generation_config.json"))
-            let tensors = model.parameters.tensors.map { (name: $0.name, tensor: $0) }
-            try SafeTensorsWriter.write(tensors, to: temp.appendingPathComponent("model.safetensors"), dtype: dtype)
-            if let source = tokenizerSource {
-                for file in tokenizerFiles {
-                    let from = source.appendingPathComponent(file)
-                    if FileManager.default.fileExists(atPath: from.path) {
-                        try FileManager.default.copyItem(at: from, to: temp.appendingPathComponent(file))
-                    }
+            try writeContents(of: model, into: temp, dtype: dtype, tokenizerSource: tokenizerSource)
+        }
+    }
+
+    /// Writes the files of a model folder into an existing (temporary) folder.
+    public static func writeContents(of model: DecoderModel, into temp: URL, dtype: SafeTensorsWriter.DType,
+                                     tokenizerSource: URL?) throws {
+        try writeJSON(configJSON(model.config), to: temp.appendingPathComponent("config.json"))
+        var generation: [String: Any] = ["_from_model_config": true]
+        if let bos = model.config.bosTokenID { generation["bos_token_id"] = bos }
+        if !model.config.eosTokenIDs.isEmpty {
+            generation["eos_token_id"] = model.config.eosTokenIDs.count == 1 ? model.config.eosTokenIDs[0] : model.config.eosTokenIDs
+        }
+        try writeJSON(generation, to: temp.appendingPathComponent("generation_config.json"))
+        let tensors = model.parameters.tensors.map { (name: $0.name, tensor: $0) }
+        try SafeTensorsWriter.write(tensors, to: temp.appendingPathComponent("model.safetensors"), dtype: dtype)
+        if let source = tokenizerSource {
+            for file in tokenizerFiles {
+                let from = source.appendingPathComponent(file)
+                if FileManager.default.fileExists(atPath: from.path) {
+                    try FileManager.default.copyItem(at: from, to: temp.appendingPathComponent(file))
                 }
             }
         }

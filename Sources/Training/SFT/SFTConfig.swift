@@ -1,0 +1,98 @@
+import Foundation
+
+/// `grpo train sft` settings. Keys follow TRL's SFTConfig / transformers' TrainingArguments names.
+public struct SFTConfig: Sendable {
+    public var model: String
+    public var outputDir: String
+    public var trainFile: String
+    public var evalFile: String?
+    public var maxSteps: Int
+    public var batchSize: Int
+    public var gradientAccumulationSteps: Int
+    public var learningRate: Double
+    public var schedule: String
+    public var warmupSteps: Int
+    public var weightDecay: Double
+    public var adamBeta1: Double, adamBeta2: Double, adamEpsilon: Double
+    public var maxGradNorm: Double
+    public var maxLength: Int
+    public var seed: Int
+    public var loggingSteps: Int
+    public var evalSteps: Int
+    public var evalSamples: Int
+    public var evalMaxNewTokens: Int
+    public var saveSteps: Int
+    public var saveTotalLimit: Int
+    public var useChatTemplate: Bool
+    public var verifier: String
+    public var resolved: ResolvedConfig
+
+    public static let schema = ConfigSchema([
+        ConfigKey("model", .string, .string(""), "model folder (Hugging Face layout) or .gguf file to start from"),
+        ConfigKey("output_dir", .string, .string("runs/sft"), "where checkpoints and metrics.jsonl go"),
+        ConfigKey("train_file", .string, .string(""), "JSONL with `prompt` and `completion` columns"),
+        ConfigKey("eval_file", .optionalString, .none, "JSONL held out for loss and greedy accuracy (with `answer`)"),
+        ConfigKey("max_steps", .int, .int(1000), "optimizer steps to take"),
+        ConfigKey("per_device_train_batch_size", .int, .int(16), "sequences per micro-batch"),
+        ConfigKey("gradient_accumulation_steps", .int, .int(1), "micro-batches per optimizer step"),
+        ConfigKey("learning_rate", .double, .double(1e-3), "peak learning rate"),
+        ConfigKey("lr_scheduler_type", .choice(["constant", "linear", "cosine"]), .string("cosine"), "learning-rate schedule after warmup"),
+        ConfigKey("warmup_steps", .int, .int(0), "linear warmup steps"),
+        ConfigKey("weight_decay", .double, .double(0.0), "AdamW decoupled weight decay (not on norms and biases)"),
+        ConfigKey("adam_beta1", .double, .double(0.9), "AdamW beta1"),
+        ConfigKey("adam_beta2", .double, .double(0.999), "AdamW beta2"),
+        ConfigKey("adam_epsilon", .double, .double(1e-8), "AdamW epsilon"),
+        ConfigKey("max_grad_norm", .double, .double(1.0), "global gradient-norm clip (0 disables)"),
+        ConfigKey("max_length", .int, .int(256), "longest prompt + completion in tokens (longer rows are truncated)"),
+        ConfigKey("seed", .int, .int(42), "seed for data order"),
+        ConfigKey("logging_steps", .int, .int(10), "steps between metrics.jsonl lines"),
+        ConfigKey("eval_steps", .int, .int(100), "steps between held-out evaluations (0: only at the end)"),
+        ConfigKey("eval_samples", .int, .int(200), "held-out rows used per evaluation"),
+        ConfigKey("eval_max_new_tokens", .int, .int(32), "generation budget of the greedy accuracy check"),
+        ConfigKey("save_steps", .int, .int(500), "steps between checkpoints (one is always written at the end)"),
+        ConfigKey("save_total_limit", .int, .int(2), "checkpoints kept (0 keeps all)"),
+        ConfigKey("use_chat_template", .bool, .bool(false), "wrap prompts with the tokenizer's chat template"),
+        ConfigKey("verifier", .choice(["math_answer", "countdown", "none"]), .string("math_answer"),
+                  "how greedy completions are checked against the `answer` column"),
+    ])
+
+    public init(_ c: ResolvedConfig) throws {
+        resolved = c
+        model = c.string("model")
+        outputDir = c.string("output_dir")
+        trainFile = c.string("train_file")
+        evalFile = c.optionalString("eval_file")
+        maxSteps = c.int("max_steps")
+        batchSize = c.int("per_device_train_batch_size")
+        gradientAccumulationSteps = c.int("gradient_accumulation_steps")
+        learningRate = c.double("learning_rate")
+        schedule = c.string("lr_scheduler_type")
+        warmupSteps = c.int("warmup_steps")
+        weightDecay = c.double("weight_decay")
+        adamBeta1 = c.double("adam_beta1")
+        adamBeta2 = c.double("adam_beta2")
+        adamEpsilon = c.double("adam_epsilon")
+        maxGradNorm = c.double("max_grad_norm")
+        maxLength = c.int("max_length")
+        seed = c.int("seed")
+        loggingSteps = c.int("logging_steps")
+        evalSteps = c.int("eval_steps")
+        evalSamples = c.int("eval_samples")
+        evalMaxNewTokens = c.int("eval_max_new_tokens")
+        saveSteps = c.int("save_steps")
+        saveTotalLimit = c.int("save_total_limit")
+        useChatTemplate = c.bool("use_chat_template")
+        verifier = c.string("verifier")
+        if model.isEmpty { throw c.invalid("model", "required") }
+        if trainFile.isEmpty { throw c.invalid("train_file", "required") }
+        for (key, value) in [("max_steps", maxSteps), ("per_device_train_batch_size", batchSize),
+                             ("gradient_accumulation_steps", gradientAccumulationSteps), ("max_length", maxLength),
+                             ("logging_steps", loggingSteps), ("save_steps", saveSteps)] where value < 1 {
+            throw c.invalid(key, "must be at least 1, got \(value)")
+        }
+        if learningRate <= 0 { throw c.invalid("learning_rate", "must be positive, got \(learningRate)") }
+        if warmupSteps < 0 || evalSteps < 0 || saveTotalLimit < 0 || evalSamples < 0 || evalMaxNewTokens < 1 {
+            throw c.invalid("warmup_steps/eval_steps/save_total_limit/eval_samples/eval_max_new_tokens", "out of range")
+        }
+    }
+}
