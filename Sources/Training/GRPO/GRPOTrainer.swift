@@ -1,0 +1,388 @@
+import Foundation
+import Generation
+import TensorCore
+import Transformer
+
+/// The GRPO trainer (DeepSeekMath / DeepSeek-R1), step by step:
+///
+/// 1. take P prompts, sample G completions each from the current policy, recording the sampling
+///    logprobs (pi_old);
+/// 2. score them with the reward functions, compute group-relative advantages;
+/// 3. with beta != 0, score the completions under the frozen reference model;
+/// 4. for num_iterations passes, over gradient_accumulation_steps mini-batches: recompute the
+///    policy logprobs on the tape, evaluate the clipped objective + KL (PolicyLoss) and seed its
+///    gradient into the tape; clip and take an AdamW step.
+///
+/// The math lives in Advantages.swift and PolicyLoss.swift; this file moves data between them.
+public final class GRPOTrainer {
+    public let config: GRPOConfig
+    public let policy: DecoderModel
+    let reference: DecoderModel?
+    let codec: TextCodec
+    let prompts: [GRPOPrompt]
+    let rewards: RewardProvider
+    let optimizer: AdamW
+    let schedule: LearningRateSchedule
+    let tokenizerSource: URL?
+    public var log: (String) -> Void = { print($0) }
+    /// Called after each optimizer step with its metrics (for the demo's curves).
+    public var onStep: (Int, [String: Double]) -> Void = { _, _ in }
+    /// Called at evaluation points (before training, every eval_steps, at the end).
+    public var evaluate: ((Int) -> [String: Double])?
+    public private(set) var state = TrainerState()
+
+    /// One sampled completion with everything the loss needs.
+    struct Rollout {
+        let prompt: Int  // index into `prompts`
+        let completion: Completion
+        var advantage: [Double]  // per completion token
+        var referenceLogprobs: [Float]?
+        var lossMask: Bool  // false for truncated completions when masking them
+    }
+
+    public init(config: GRPOConfig, policy: DecoderModel, reference: DecoderModel?, codec: TextCodec,
+                prompts: [GRPOPrompt], rewards: RewardProvider, tokenizerSource: URL?) throws {
+        guard !prompts.isEmpty else { throw config.resolved.invalid("train_file", "has no rows") }
+        guard (config.loss.beta == 0) == (reference == nil) else {
+            throw config.resolved.invalid("beta", "a reference model is needed exactly when beta != 0")
+        }
+        self.config = config
+        self.policy = policy
+        self.reference = reference
+        self.codec = codec
+        self.prompts = prompts
+        self.rewards = rewards
+        self.tokenizerSource = tokenizerSource
+        optimizer = AdamW(policy.parameters, config: .init(beta1: config.adamBeta1, beta2: config.adamBeta2,
+                                                           eps: config.adamEpsilon, weightDecay: config.weightDecay),
+                          decay: { !DecoderLayout.isNormOrBias($0.name) })
+        schedule = LearningRateSchedule(LearningRateSchedule.Kind(rawValue: config.schedule) ?? .constant,
+                                        warmupSteps: config.warmupSteps, totalSteps: config.maxSteps)
+    }
+
+    var outputDirectory: URL { URL(fileURLWithPath: config.outputDir) }
+
+    /// Trains to max_steps (optimizer steps), from the latest checkpoint when `resume` is set.
+    public func run(resume: Bool, stopAt: Int? = nil) throws {
+        try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
+        if resume {
+            state = try TrainingCheckpoint.resume(model: policy, optimizer: optimizer, outputDirectory: outputDirectory)
+            log("resumed from checkpoint-\(state.step)")
+        } else {
+            state = TrainerState(generators: ["sampling": SeededGenerator(seed: UInt64(config.seed))])
+        }
+        state.config = config.resolved.values
+        let metricsLog = try MetricsLog(url: outputDirectory.appendingPathComponent("metrics.jsonl"), resumingAt: resume ? state.step : nil)
+        let start = Clock.now(), startStep = state.step
+        let bar = ProgressBar(total: config.maxSteps, startTime: start)
+        if !resume, let evaluate {
+            var figures = evaluate(0)
+            figures["wall_time"] = 0
+            metricsLog.write(step: 0, figures)
+        }
+        while state.step < config.maxSteps {
+            let generation = try sampleGenerationBatch()
+            for _ in 0..<config.numIterations where state.step < config.maxSteps {
+                var metrics = optimizerStep(generation)
+                state.step += 1
+                metrics["wall_time"] = Clock.now() - start
+                onStep(state.step, metrics)
+                if state.step % config.loggingSteps == 0 || state.step == config.maxSteps {
+                    metricsLog.write(step: state.step, metrics)
+                    bar.show(bar.line(step: state.step, startStep: startStep, now: Clock.now(), figures: [
+                        ("reward", String(format: "%.3f", metrics["reward"] ?? .nan)),
+                        ("loss", String(format: "%.4f", metrics["loss"] ?? .nan)),
+                        ("kl", String(format: "%.4f", metrics["kl"] ?? 0)),
+                        ("len", String(format: "%.1f", metrics["completions/mean_length"] ?? 0)),
+                        ("s/step", String(format: "%.2f", metrics["step_time"] ?? 0)),
+                    ]), final: state.step == config.maxSteps)
+                }
+                if config.logCompletionsSteps > 0 && state.step % config.logCompletionsSteps == 0 {
+                    log(completionTable(generation))
+                }
+                let last = state.step == config.maxSteps
+                if let evaluate, (config.evalSteps > 0 && state.step % config.evalSteps == 0) || last {
+                    var figures = evaluate(state.step)
+                    figures["wall_time"] = Clock.now() - start
+                    metricsLog.write(step: state.step, figures)
+                }
+                if state.step % config.saveSteps == 0 || last {
+                    try TrainingCheckpoint.save(model: policy, optimizer: optimizer, state: state, outputDirectory: outputDirectory,
+                                                tokenizerSource: tokenizerSource, keep: config.saveTotalLimit)
+                }
+                if let stopAt, state.step >= stopAt { return }
+            }
+        }
+    }
+
+    // MARK: - Generation batch
+
+    /// A scored generation batch: rollouts and the figures measured while making it.
+    struct GenerationBatch {
+        var rollouts: [Rollout]
+        var metrics: [String: Double]
+    }
+
+    /// Samples P prompts x G completions, scores them, computes advantages (and reference logprobs).
+    /// With dynamic sampling, groups whose rewards are all equal are dropped and more prompts are
+    /// sampled, up to max_dynamic_sampling_rounds extra rounds.
+    func sampleGenerationBatch() throws -> GenerationBatch {
+        let g = config.numGenerations
+        var kept: [Rollout] = [], zeroStdGroups = 0, groupsSeen = 0
+        var timing = (generate: 0.0, reward: 0.0, reference: 0.0)
+        var perFunction: [[Double?]] = [], rewardsOfKept: [Double?] = []
+        var rounds = 0
+        while kept.count < config.promptsPerStep * g {
+            let need = config.dynamicSampling ? config.promptsPerStep - kept.count / g : config.promptsPerStep
+            let chosen = nextPrompts(need)
+            var t0 = Clock.now()
+            var rng = state.generators["sampling"] ?? SeededGenerator(seed: UInt64(config.seed))
+            let generator = Generator(model: policy) { [codec] in codec.decode($0) }
+            let completions = generator.generate(
+                prompts: chosen.flatMap { [[Int32]](repeating: prompts[$0].ids, count: g) },
+                config: .init(maxNewTokens: config.maxCompletionLength,
+                              sampling: .init(temperature: Float(config.temperature), topK: config.topK, topP: config.topP, minP: config.minP),
+                              eosTokenIDs: codec.eosTokenIDs),
+                rng: &rng)
+            state.generators["sampling"] = rng
+            timing.generate += Clock.now() - t0
+            t0 = Clock.now()
+            let owners = chosen.flatMap { [Int](repeating: $0, count: g) }
+            let scores = rewards.score(completions: completions.map(\.text), prompts: owners.map { prompts[$0] })
+            let advantages = Advantages.compute(rewardsPerFunction: scores, weights: config.weights, groupSize: g,
+                                                scaling: config.scaleRewards)
+            let tokenAdvantages = config.processAdvantages
+                ? processAdvantages(completions, owners: owners)
+                : zip(advantages.advantages, completions).map { a, c in [Double](repeating: a, count: c.ids.count) }
+            timing.reward += Clock.now() - t0
+            for group in 0..<chosen.count {
+                groupsSeen += 1
+                let range = (group * g)..<((group + 1) * g)
+                let flat = advantages.stdIsZero[range.lowerBound]
+                if flat { zeroStdGroups += 1 }
+                if config.dynamicSampling && flat && rounds < config.maxDynamicSamplingRounds { continue }
+                if kept.count >= config.promptsPerStep * g { break }
+                for i in range {
+                    kept.append(Rollout(prompt: owners[i], completion: completions[i], advantage: tokenAdvantages[i],
+                                        referenceLogprobs: nil,
+                                        lossMask: !(config.maskTruncatedCompletions && completions[i].finishReason == .length)))
+                    perFunction.append(scores[i])
+                    rewardsOfKept.append(advantages.rewards[i])
+                }
+            }
+            rounds += 1
+            if !config.dynamicSampling { break }
+        }
+        if let reference {
+            let t0 = Clock.now()
+            for chunk in stride(from: 0, to: kept.count, by: config.batchSize) {
+                let range = chunk..<min(chunk + config.batchSize, kept.count)
+                let batch = makeBatch(Array(kept[range]))
+                let lp = reference.tokenLogprobs(Tape(recording: false), batch.input, positions: batch.positions,
+                                                 targets: batch.targets, temperature: Float(config.temperature)).logprob.values
+                var offset = 0
+                for i in range {
+                    let n = kept[i].completion.ids.count
+                    kept[i].referenceLogprobs = Array(lp[offset..<(offset + n)])
+                    offset += n
+                }
+            }
+            timing.reference = Clock.now() - t0
+        }
+        var metrics = rewardMetrics(perFunction: perFunction, rewards: rewardsOfKept)
+        metrics["frac_reward_zero_std"] = Double(zeroStdGroups) / Double(max(groupsSeen, 1))
+        let lengths = kept.map { Double($0.completion.ids.count) }
+        metrics["completions/mean_length"] = lengths.reduce(0, +) / Double(max(lengths.count, 1))
+        metrics["completions/clipped_ratio"] = Double(kept.filter { $0.completion.finishReason == .length }.count) / Double(max(kept.count, 1))
+        metrics["time/generate"] = timing.generate
+        metrics["time/reward"] = timing.reward
+        metrics["time/reference"] = timing.reference
+        metrics["completion_tokens"] = lengths.reduce(0, +)
+        for (name, count) in rewards.failures { metrics["rewards/\(name)/failures"] = Double(count) }
+        return GenerationBatch(rollouts: kept, metrics: metrics)
+    }
+
+    /// The next `n` prompt indices in the seeded epoch order.
+    func nextPrompts(_ n: Int) -> [Int] {
+        var picked: [Int] = []
+        while picked.count < n {
+            if state.position >= prompts.count {
+                state.epoch += 1
+                state.position = 0
+            }
+            var rng = SeededGenerator(seed: UInt64(config.seed) &* 0x9E37_79B9 &+ UInt64(state.epoch))
+            var order = Array(0..<prompts.count)
+            rng.shuffle(&order)
+            let take = min(n - picked.count, prompts.count - state.position)
+            picked += order[state.position..<(state.position + take)]
+            state.position += take
+        }
+        return picked
+    }
+
+    /// Token advantages from per-step rewards: each step's end (a character offset) is mapped to the
+    /// completion token that contains it.
+    func processAdvantages(_ completions: [Completion], owners: [Int]) -> [[Double]] {
+        guard let steps = rewards.stepScores(completions: completions.map(\.text), prompts: owners.map { prompts[$0] }) else {
+            return completions.map { [Double](repeating: 0, count: $0.ids.count) }
+        }
+        let time = completions.map(\.ids.count).max() ?? 0
+        let stepRewards = zip(completions, steps).map { completion, scored -> [StepReward] in
+            // Character length of each token prefix, to find the token where a step ends.
+            let ends = (1...max(completion.ids.count, 1)).map { codec.decode(Array(completion.ids.prefix($0))).count }
+            return scored.map { step in StepReward(endToken: ends.firstIndex { $0 >= step.end } ?? completion.ids.count - 1,
+                                                   reward: step.reward) }
+        }
+        let flat = Advantages.process(steps: stepRewards, groupSize: config.numGenerations, time: max(time, 1))
+        return completions.enumerated().map { i, c in Array(flat[(i * max(time, 1))..<(i * max(time, 1) + c.ids.count)]) }
+    }
+
+    func rewardMetrics(perFunction: [[Double?]], rewards: [Double?]) -> [String: Double] {
+        var metrics: [String: Double] = [:]
+        for (f, name) in self.rewards.names.enumerated() {
+            let column = perFunction.map { $0[f] }
+            metrics["rewards/\(name)/mean"] = Advantages.nanMean(column) ?? .nan
+            metrics["rewards/\(name)/std"] = Advantages.nanStd(column) ?? .nan
+        }
+        metrics["reward"] = Advantages.nanMean(rewards) ?? .nan
+        metrics["reward_std"] = Advantages.nanStd(rewards) ?? .nan
+        return metrics
+    }
+
+    // MARK: - Optimizer step
+
+    /// Prompt (left-padded) + completion (right-padded) rows, and the flat position predicting each
+    /// completion token.
+    struct Batch {
+        let input: DecoderModel.Batch
+        let positions: [Int]
+        let targets: [Int32]
+    }
+
+    func makeBatch(_ rollouts: [Rollout]) -> Batch {
+        let promptLength = rollouts.map { prompts[$0.prompt].ids.count }.max() ?? 0
+        let completionLength = max(rollouts.map(\.completion.ids.count).max() ?? 0, 1)
+        let time = promptLength + completionLength
+        var ids: [Int32] = [], mask: [Int32] = [], positions: [Int] = [], targets: [Int32] = []
+        for (b, r) in rollouts.enumerated() {
+            let prompt = prompts[r.prompt].ids, completion = r.completion.ids
+            let pad = promptLength - prompt.count
+            ids += [Int32](repeating: 0, count: pad) + prompt + completion + [Int32](repeating: 0, count: completionLength - completion.count)
+            mask += [Int32](repeating: 0, count: pad) + [Int32](repeating: 1, count: prompt.count + completion.count)
+                + [Int32](repeating: 0, count: completionLength - completion.count)
+            for (j, token) in completion.enumerated() {
+                positions.append(b * time + promptLength + j - 1)
+                targets.append(token)
+            }
+        }
+        return Batch(input: .init(ids: ids, attentionMask: mask, batch: rollouts.count, time: time), positions: positions, targets: targets)
+    }
+
+    /// One optimizer step over the generation batch's mini-batches; returns the step's metrics.
+    func optimizerStep(_ generation: GenerationBatch) -> [String: Double] {
+        let stepStart = Clock.now()
+        policy.parameters.zeroGrad()
+        let rollouts = generation.rollouts
+        let activeTokens = rollouts.reduce(0.0) { $0 + ($1.lossMask ? Double($1.completion.ids.count) : 0) }
+        let miniBatches = config.gradientAccumulationSteps
+        let normalization = LossNormalization(accumulationSteps: miniBatches, stepsPerGeneration: miniBatches,
+                                              activeTokensInGeneration: activeTokens)
+        let per = rollouts.count / miniBatches
+        var loss = 0.0, entropyTotal = 0.0, entropyCount = 0.0
+        var clip = (low: 0.0, high: 0.0, region: 0.0), klTotal = 0.0
+        var policyTime = 0.0, mismatch = 0.0
+        let firstPass = state.step % config.numIterations == 0
+        for m in 0..<miniBatches {
+            let part = Array(rollouts[(m * per)..<min((m + 1) * per, rollouts.count)])
+            let t0 = Clock.now()
+            let batch = makeBatch(part)
+            let tape = Tape()
+            let (lp, entropy) = policy.tokenLogprobs(tape, batch.input, positions: batch.positions, targets: batch.targets,
+                                                     temperature: Float(config.temperature))
+            let input = lossInput(part, current: lp.values)
+            if firstPass {
+                // The sampler's logprobs are pi_old; before any update they must equal the tape's.
+                for (k, keep) in zip(input.packedIndices, input.tokenMask) where keep {
+                    mismatch = max(mismatch, abs(input.loss.logps[k] - input.loss.oldLogps[k]))
+                }
+            }
+            let result = PolicyLoss.compute(input.loss, config: config.loss, normalization: normalization)
+            // Seed d loss / d logp into the tape, in the packed order of `positions`.
+            tape.backward(lp, seed: input.unpack(result.gradient).map { Float($0) })
+            policyTime += Clock.now() - t0
+            loss += result.loss
+            let weight = Double(part.count) / Double(rollouts.count)
+            clip.low += result.clipLow * weight
+            clip.high += result.clipHigh * weight
+            clip.region += result.clipRegion * weight
+            klTotal += (result.kl ?? 0) * weight
+            for (e, keep) in zip(entropy.values, input.tokenMask) where keep {
+                entropyTotal += Double(e)
+                entropyCount += 1
+            }
+        }
+        let t0 = Clock.now()
+        let gradNorm = config.maxGradNorm > 0 ? policy.parameters.clipGradNorm(maxNorm: config.maxGradNorm) : policy.parameters.gradNorm()
+        let lr = schedule.rate(config.learningRate, step: state.step)
+        optimizer.update(lr: lr)
+        let optimizerTime = Clock.now() - t0
+        var metrics = generation.metrics
+        metrics["loss"] = loss
+        metrics["grad_norm"] = gradNorm
+        metrics["learning_rate"] = lr
+        metrics["entropy"] = entropyTotal / max(entropyCount, 1)
+        metrics["clip_ratio/low_mean"] = clip.low
+        metrics["clip_ratio/high_mean"] = clip.high
+        metrics["clip_ratio/region_mean"] = clip.region
+        if config.loss.beta != 0 { metrics["kl"] = klTotal }
+        metrics["time/policy"] = policyTime
+        if firstPass { metrics["logprob_mismatch"] = mismatch }
+        metrics["time/optimizer"] = optimizerTime
+        // The first optimizer step of a generation batch carries its sampling time.
+        let sampling = (generation.metrics["time/generate"] ?? 0) + (generation.metrics["time/reward"] ?? 0)
+            + (generation.metrics["time/reference"] ?? 0)
+        let stepTime = Clock.now() - stepStart + (state.step % config.numIterations == 0 ? sampling : 0)
+        metrics["step_time"] = stepTime
+        metrics["tokens_per_second"] = (generation.metrics["completion_tokens"] ?? 0) / stepTime
+        return metrics
+    }
+
+    /// The PolicyLoss input of a mini-batch (completions padded to its longest), and how to map its
+    /// gradient back to the packed per-token order of the tape's logprobs.
+    func lossInput(_ part: [Rollout], current: [Float])
+        -> (loss: PolicyLossInput, unpack: ([Double]) -> [Double], tokenMask: [Bool], packedIndices: [Int]) {
+        let t = max(part.map(\.completion.ids.count).max() ?? 0, 1)
+        let b = part.count
+        var logps = [Double](repeating: 0, count: b * t), old = logps, ref = logps, adv = logps, mask = logps
+        var packed: [Int] = [], tokenMask: [Bool] = []
+        var offset = 0
+        for (i, r) in part.enumerated() {
+            for j in 0..<r.completion.ids.count {
+                let k = i * t + j
+                logps[k] = Double(current[offset])
+                old[k] = Double(r.completion.logprobs[j])
+                ref[k] = Double(r.referenceLogprobs?[j] ?? 0)
+                adv[k] = r.advantage[j]
+                mask[k] = r.lossMask ? 1 : 0
+                packed.append(k)
+                tokenMask.append(r.lossMask)
+                offset += 1
+            }
+        }
+        let input = PolicyLossInput(logps: logps, oldLogps: old, refLogps: reference == nil ? nil : ref, advantages: adv, mask: mask,
+                                    completions: b, time: t)
+        return (input, { gradient in packed.map { gradient[$0] } }, tokenMask, packed)
+    }
+
+    /// A few sample completions with their rewards, as a text table.
+    func completionTable(_ generation: GenerationBatch) -> String {
+        let sample = generation.rollouts.prefix(4)
+        var lines = ["step \(state.step): sample completions"]
+        for r in sample {
+            let prompt = prompts[r.prompt].text.replacingOccurrences(of: "\n", with: " ")
+            let text = r.completion.text.replacingOccurrences(of: "\n", with: " ")
+            lines.append(String(format: "  A %+.2f | %@ | %@", r.advantage.first ?? 0, String(prompt.suffix(40)), String(text.prefix(60))))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
