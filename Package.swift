@@ -43,6 +43,8 @@ let package = Package(
                 "TensorCore",
                 "ModelIO",
                 "Transformer",
+                "Generation",
+                "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -121,3 +121,41 @@ final class ProcessSupervisionTests: XCTestCase {
         XCTAssertEqual(Advantages.process(steps: [[.init(endToken: 0, reward: 3)], []], groupSize: 2, time: 2), [0, 0, 0, 0])
     }
 }
+
+final class LossSlicingTests: XCTestCase {
+    /// Slices of whole completions, each told the mini-batch's size, add up to the whole loss and
+    /// gradient for every loss type and importance level.
+    func testSlicesAddUpToTheWholeMiniBatch() {
+        let (b, t) = (4, 5)
+        let logps = (0..<(b * t)).map { -0.2 - Double(($0 * 13) % 7) / 4 }
+        let old = logps.enumerated().map { $1 + 0.3 * sin(Double($0 * 3)) }
+        let ref = logps.enumerated().map { $1 + 0.2 * cos(Double($0)) }
+        let mask: [Double] = [1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 0]
+        let adv = PolicyLossInput.perToken([0.5, -1, 2, -0.3], time: t)
+        for type in PolicyLossType.allCases {
+            for level in ImportanceSamplingLevel.allCases {
+                var config = PolicyLossConfig()
+                config.lossType = type
+                config.importanceSampling = level
+                config.beta = 0.04
+                config.maxCompletionLength = t
+                let norm = LossNormalization(accumulationSteps: 2, stepsPerGeneration: 2, activeTokensInGeneration: 30)
+                let whole = PolicyLoss.compute(.init(logps: logps, oldLogps: old, refLogps: ref, advantages: adv, mask: mask,
+                                                     completions: b, time: t), config: config, normalization: norm)
+                var sliced = LossNormalization(accumulationSteps: 2, stepsPerGeneration: 2, activeTokensInGeneration: 30)
+                sliced.miniBatch = (b, mask.reduce(0, +))
+                var loss = 0.0, gradient: [Double] = []
+                for rows in [0..<1, 1..<4] {
+                    let r = (rows.lowerBound * t)..<(rows.upperBound * t)
+                    let part = PolicyLoss.compute(.init(logps: Array(logps[r]), oldLogps: Array(old[r]), refLogps: Array(ref[r]),
+                                                        advantages: Array(adv[r]), mask: Array(mask[r]), completions: rows.count, time: t),
+                                                  config: config, normalization: sliced)
+                    loss += part.loss
+                    gradient += part.gradient
+                }
+                XCTAssertEqual(loss, whole.loss, accuracy: 1e-12, "\(type) \(level)")
+                for (a, e) in zip(gradient, whole.gradient) { XCTAssertEqual(a, e, accuracy: 1e-12, "\(type) \(level)") }
+            }
+        }
+    }
+}

@@ -25,6 +25,8 @@ public final class GRPOTrainer {
     let schedule: LearningRateSchedule
     let tokenizerSource: URL?
     public var log: (String) -> Void = { print($0) }
+    /// Whether to draw the progress bar on stdout.
+    public var showProgress = true
     /// Called after each optimizer step with its metrics (for the demo's curves).
     public var onStep: (Int, [String: Double]) -> Void = { _, _ in }
     /// Called at evaluation points (before training, every eval_steps, at the end).
@@ -89,13 +91,13 @@ public final class GRPOTrainer {
                 onStep(state.step, metrics)
                 if state.step % config.loggingSteps == 0 || state.step == config.maxSteps {
                     metricsLog.write(step: state.step, metrics)
-                    bar.show(bar.line(step: state.step, startStep: startStep, now: Clock.now(), figures: [
+                    if showProgress { bar.show(bar.line(step: state.step, startStep: startStep, now: Clock.now(), figures: [
                         ("reward", String(format: "%.3f", metrics["reward"] ?? .nan)),
                         ("loss", String(format: "%.4f", metrics["loss"] ?? .nan)),
                         ("kl", String(format: "%.4f", metrics["kl"] ?? 0)),
                         ("len", String(format: "%.1f", metrics["completions/mean_length"] ?? 0)),
                         ("s/step", String(format: "%.2f", metrics["step_time"] ?? 0)),
-                    ]), final: state.step == config.maxSteps)
+                    ]), final: state.step == config.maxSteps) }
                 }
                 if config.logCompletionsSteps > 0 && state.step % config.logCompletionsSteps == 0 {
                     log(completionTable(generation))
@@ -294,31 +296,38 @@ public final class GRPOTrainer {
         let firstPass = state.step % config.numIterations == 0
         for m in 0..<miniBatches {
             let part = Array(rollouts[(m * per)..<min((m + 1) * per, rollouts.count)])
-            let t0 = Clock.now()
-            let batch = makeBatch(part)
-            let tape = Tape()
-            let (lp, entropy) = policy.tokenLogprobs(tape, batch.input, positions: batch.positions, targets: batch.targets,
-                                                     temperature: Float(config.temperature))
-            let input = lossInput(part, current: lp.values)
-            if firstPass {
-                // The sampler's logprobs are pi_old; before any update they must equal the tape's.
-                for (k, keep) in zip(input.packedIndices, input.tokenMask) where keep {
-                    mismatch = max(mismatch, abs(input.loss.logps[k] - input.loss.oldLogps[k]))
+            let tokens = part.reduce(0.0) { $0 + ($1.lossMask ? Double($1.completion.ids.count) : 0) }
+            var sliceNormalization = normalization
+            sliceNormalization.miniBatch = (part.count, tokens)
+            // Slices of whole completions bound the tape's activation memory; each gets its exact
+            // share of the loss, so the gradient equals the whole mini-batch's.
+            for slice in slices(of: part) {
+                let t0 = Clock.now()
+                let batch = makeBatch(slice)
+                let tape = Tape()
+                let (lp, entropy) = policy.tokenLogprobs(tape, batch.input, positions: batch.positions, targets: batch.targets,
+                                                         temperature: Float(config.temperature))
+                let input = lossInput(slice, current: lp.values)
+                if firstPass {
+                    // The sampler's logprobs are pi_old; before any update they must equal the tape's.
+                    for (k, keep) in zip(input.packedIndices, input.tokenMask) where keep {
+                        mismatch = max(mismatch, abs(input.loss.logps[k] - input.loss.oldLogps[k]))
+                    }
                 }
-            }
-            let result = PolicyLoss.compute(input.loss, config: config.loss, normalization: normalization)
-            // Seed d loss / d logp into the tape, in the packed order of `positions`.
-            tape.backward(lp, seed: input.unpack(result.gradient).map { Float($0) })
-            policyTime += Clock.now() - t0
-            loss += result.loss
-            let weight = Double(part.count) / Double(rollouts.count)
-            clip.low += result.clipLow * weight
-            clip.high += result.clipHigh * weight
-            clip.region += result.clipRegion * weight
-            klTotal += (result.kl ?? 0) * weight
-            for (e, keep) in zip(entropy.values, input.tokenMask) where keep {
-                entropyTotal += Double(e)
-                entropyCount += 1
+                let result = PolicyLoss.compute(input.loss, config: config.loss, normalization: sliceNormalization)
+                // Seed d loss / d logp into the tape, in the packed order of `positions`.
+                tape.backward(lp, seed: input.unpack(result.gradient).map { Float($0) })
+                policyTime += Clock.now() - t0
+                loss += result.loss
+                let weight = Double(slice.count) / Double(rollouts.count)
+                clip.low += result.clipLow * weight
+                clip.high += result.clipHigh * weight
+                clip.region += result.clipRegion * weight
+                klTotal += (result.kl ?? 0) * weight
+                for (e, keep) in zip(entropy.values, input.tokenMask) where keep {
+                    entropyTotal += Double(e)
+                    entropyCount += 1
+                }
             }
         }
         let t0 = Clock.now()
@@ -346,6 +355,28 @@ public final class GRPOTrainer {
         metrics["tokens_per_second"] = (generation.metrics["completion_tokens"] ?? 0) / stepTime
         return metrics
     }
+
+    /// Consecutive runs of whole completions holding about `policySliceTokens` prompt + completion
+    /// tokens each.
+    func slices(of part: [Rollout]) -> [[Rollout]] {
+        var slices: [[Rollout]] = [], current: [Rollout] = [], tokens = 0
+        for r in part {
+            let n = prompts[r.prompt].ids.count + r.completion.ids.count
+            if !current.isEmpty && tokens + n > policySliceTokens {
+                slices.append(current)
+                current = []
+                tokens = 0
+            }
+            current.append(r)
+            tokens += n
+        }
+        if !current.isEmpty { slices.append(current) }
+        return slices
+    }
+
+    /// Tokens per forward/backward slice: bounds activation memory (about 40 KB per token for the
+    /// tiny preset) without changing the loss.
+    public var policySliceTokens = 1024
 
     /// The PolicyLoss input of a mini-batch (completions padded to its longest), and how to map its
     /// gradient back to the packed per-token order of the tape's logprobs.

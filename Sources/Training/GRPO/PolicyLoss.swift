@@ -68,11 +68,23 @@ public struct LossNormalization: Sendable, Equatable {
     public var stepsPerGeneration: Int = 1
     /// Completion tokens (mask sum) of the whole generation batch, for `dapo`.
     public var activeTokensInGeneration: Double = 1
+    /// When the input is a slice of whole completions of a larger mini-batch (to bound activation
+    /// memory): that mini-batch's completion count and mask sum, so each slice gets its exact share
+    /// of the `grpo`, `bnpo` and `dr_grpo` normalisers. Nil: the input is the whole mini-batch.
+    public var miniBatch: (completions: Int, tokens: Double)? = nil
 
-    public init(accumulationSteps: Int = 1, stepsPerGeneration: Int = 1, activeTokensInGeneration: Double = 1) {
+    public init(accumulationSteps: Int = 1, stepsPerGeneration: Int = 1, activeTokensInGeneration: Double = 1,
+                miniBatch: (completions: Int, tokens: Double)? = nil) {
         self.accumulationSteps = accumulationSteps
         self.stepsPerGeneration = stepsPerGeneration
         self.activeTokensInGeneration = activeTokensInGeneration
+        self.miniBatch = miniBatch
+    }
+
+    public static func == (a: LossNormalization, b: LossNormalization) -> Bool {
+        a.accumulationSteps == b.accumulationSteps && a.stepsPerGeneration == b.stepsPerGeneration
+            && a.activeTokensInGeneration == b.activeTokensInGeneration
+            && a.miniBatch?.completions == b.miniBatch?.completions && a.miniBatch?.tokens == b.miniBatch?.tokens
     }
 }
 
@@ -192,16 +204,18 @@ public enum PolicyLoss {
     static func aggregationWeights(_ x: PolicyLossInput, config c: PolicyLossConfig, normalization s: LossNormalization) -> [Double] {
         let (b, t) = (x.completions, x.time)
         let steps = Double(s.accumulationSteps)
+        let completions = Double(s.miniBatch?.completions ?? b)
         switch c.lossType {
         case .grpo:
             return (0..<b).flatMap { i -> [Double] in
                 let tokens = x.mask[(i * t)..<((i + 1) * t)].reduce(0, +)
-                return [Double](repeating: 1 / (max(tokens, 1) * Double(b) * steps), count: t)
+                return [Double](repeating: 1 / (max(tokens, 1) * completions * steps), count: t)
             }
         case .bnpo:
-            return [Double](repeating: 1 / (max(x.mask.reduce(0, +), 1) * steps), count: b * t)
+            let tokens = s.miniBatch?.tokens ?? x.mask.reduce(0, +)
+            return [Double](repeating: 1 / (max(tokens, 1) * steps), count: b * t)
         case .drGRPO:
-            return [Double](repeating: 1 / (Double(b * c.maxCompletionLength) * steps), count: b * t)
+            return [Double](repeating: 1 / (completions * Double(c.maxCompletionLength) * steps), count: b * t)
         case .dapo:
             let normalizer = max(s.activeTokensInGeneration, 1) * steps / Double(s.stepsPerGeneration)
             return [Double](repeating: 1 / normalizer, count: b * t)

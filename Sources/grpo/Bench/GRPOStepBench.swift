@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+import Training
+import Transformer
+
+/// `grpo bench grpo-step`: the step TRL is measured on (Scripts/bench_trl_grpo_step.py): tiny preset
+/// with random weights, 8 prompts x 8 completions of a ~20-token prompt, max 32 new tokens,
+/// temperature 1, beta 0.04, epsilon 0.2, mu 1, loss dapo.
+struct GRPOStepBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grpo-step",
+        abstract: "Measure one GRPO step (generate, reference, policy forward+backward, optimizer) on the tiny preset."
+    )
+
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Timed steps (median reported).") var steps = 10
+    @Option(help: "Untimed warm-up steps.") var warmup = 2
+
+    func validate() throws {
+        guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be >= 1 and --warmup >= 0") }
+    }
+
+    /// Token ids as text: the bench only needs lengths and ids; rewards are seeded random numbers
+    /// (reward code is not what this measures).
+    struct IdCodec: TextCodec {
+        let eosTokenIDs: Set<Int32> = [2]
+        func encode(_ text: String) throws -> [Int32] { text.split(separator: " ").compactMap { Int32($0) } }
+        func decode(_ ids: [Int32]) -> String { ids.map(String.init).joined(separator: " ") }
+    }
+
+    final class RandomReward: RewardProvider {
+        var rng = SeededGenerator(seed: 5)
+        var names: [String] { ["random"] }
+        var failures: [String: Int] { [:] }
+        func score(completions: [String], prompts: [GRPOPrompt]) -> [[Double?]] { completions.map { _ in [Double(rng.nextInt(below: 2))] } }
+        func stepScores(completions: [String], prompts: [GRPOPrompt]) -> [[(end: Int, reward: Double)]]? { nil }
+    }
+
+    struct Report: Encodable {
+        let median_step_seconds: Double
+        let generate_seconds: Double
+        let reference_seconds: Double
+        let policy_seconds: Double
+        let optimizer_seconds: Double
+        let completion_tokens_per_second: Double
+        let peak_rss_mb: Double
+        let gflops: Double
+        let peak_ratio: Double
+    }
+
+    func run() throws {
+        let vocab = 512
+        let config = ModelPreset.tiny.config(vocabSize: vocab, eosTokenIDs: [2])
+        let policy = DecoderModel(config: config), reference = DecoderModel(config: config)
+        policy.initialize(seed: 1)
+        reference.parameters.values.pointer.update(from: policy.parameters.values.pointer, count: policy.parameters.count)
+        var rng = SeededGenerator(seed: 3)
+        let prompts = (0..<64).map { _ in
+            let ids = (0..<20).map { _ in Int32(3 + rng.nextInt(below: vocab - 3)) }
+            return GRPOPrompt(text: ids.map(String.init).joined(separator: " "), ids: ids, columns: [:])
+        }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-bench-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: output) }
+        let grpo = try GRPOConfig(GRPOConfig.schema.resolve(file: nil, overrides: [
+            "model=random", "train_file=random", "output_dir=\(output.path)", "max_steps=\(steps + warmup)",
+            "per_device_train_batch_size=64", "num_generations=8", "max_completion_length=32", "temperature=1.0",
+            "beta=0.04", "epsilon=0.2", "num_iterations=1", "loss_type=dapo", "learning_rate=1e-5",
+            "save_steps=1000000", "log_completions_steps=0", "reward_funcs=random",
+        ]))
+        let trainer = try GRPOTrainer(config: grpo, policy: policy, reference: reference, codec: IdCodec(), prompts: prompts,
+                                      rewards: RandomReward(), tokenizerSource: nil)
+        trainer.log = { _ in }
+        trainer.showProgress = false
+        var rows: [[String: Double]] = []
+        trainer.onStep = { step, metrics in if step > warmup { rows.append(metrics) } }
+        try trainer.run(resume: false)
+        func median(_ key: String) -> Double {
+            let values = rows.compactMap { $0[key] }.sorted()
+            return values.isEmpty ? 0 : values[values.count / 2]
+        }
+        let stepTime = median("step_time")
+        let tokens = median("completion_tokens")
+        // FLOPs: decode (2 per MAC per generated token, over prompt + completion for the prefill),
+        // reference forward (2x), policy forward + backward (6x), on all prompt + completion tokens.
+        let macs = config.forwardMACsPerToken(time: 52)
+        let perToken = Double(macs.matmul + macs.attention)
+        let sequenceTokens = 64 * 20 + tokens
+        let flops = perToken * (2 * sequenceTokens + 2 * sequenceTokens + 6 * sequenceTokens)
+        let peak = MachinePeak.fmaGFLOPS()
+        let report = Report(median_step_seconds: stepTime, generate_seconds: median("time/generate"),
+                            reference_seconds: median("time/reference"), policy_seconds: median("time/policy"),
+                            optimizer_seconds: median("time/optimizer"), completion_tokens_per_second: tokens / stepTime,
+                            peak_rss_mb: Double(Clock.peakRSS()) / 1_048_576, gflops: flops / stepTime / 1e9,
+                            peak_ratio: flops / stepTime / 1e9 / peak)
+        if options.json { return try printJSON(report) }
+        print("GRPO step, tiny preset (\(config.parameterCount) parameters), 8 prompts x 8 completions, <= 32 new tokens, beta 0.04")
+        print(String(format: "median %.3f s/step over %d steps: generate %.3f, reference %.3f, policy fwd+bwd %.3f, optimizer %.3f",
+                     stepTime, steps, report.generate_seconds, report.reference_seconds, report.policy_seconds, report.optimizer_seconds))
+        print(String(format: "%.0f completion tokens/s; peak RSS %.0f MB; %.1f GFLOP/s = %.3f of peak", report.completion_tokens_per_second,
+                     report.peak_rss_mb, report.gflops, report.peak_ratio))
+    }
+}
