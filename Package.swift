@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "grpo", targets: ["grpo"]),
         .library(name: "TensorCore", targets: ["TensorCore"]),
+        .library(name: "Tokenization", targets: ["Tokenization"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,8 +36,12 @@ let package = Package(
         .target(name: "ModelIO", dependencies: ["TensorCore", "CKernels"]),
         .target(name: "Transformer", dependencies: ["TensorCore", "ModelIO"]),
         .target(name: "Generation", dependencies: ["TensorCore", "Transformer"]),
-        .target(name: "Training", dependencies: ["TensorCore", "ModelIO", "Transformer", "Generation", "Yams"]),
+        .target(name: "Training", dependencies: ["TensorCore", "ModelIO", "Transformer", "Generation", "Tasks", "Rewards", "Yams"]),
+        .target(name: "Evaluation", dependencies: ["TensorCore", "Transformer", "Generation", "Tasks"]),
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
+        .target(name: "Tokenization"),
+        .target(name: "Tasks"),
+        .target(name: "Rewards", dependencies: ["Tasks"]),
         .executableTarget(
             name: "grpo",
             dependencies: [
@@ -45,6 +50,10 @@ let package = Package(
                 "Transformer",
                 "Generation",
                 "Training",
+                "Tasks",
+                "Rewards",
+                "Evaluation",
+                "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -55,7 +64,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ModelIOTests",
-            dependencies: ["ModelIO", "TestSupport"]
+            dependencies: ["ModelIO", "TestSupport"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "TransformerTests",
@@ -68,8 +78,19 @@ let package = Package(
         ),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "TestSupport"],
+            dependencies: ["Training", "Tasks", "TestSupport"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Transformer", "Tasks"]
+        ),
+        .testTarget(
+            name: "TokenizationTests",
+            dependencies: ["Tokenization", "TestSupport"],
+            exclude: ["Fixtures"]
+        ),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
+        .testTarget(name: "RewardsTests", dependencies: ["Rewards", "Tasks"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Tasks
 import TensorCore
 import Transformer
 import XCTest
@@ -12,7 +13,7 @@ final class DigitReward: RewardProvider {
 
     func score(completions: [String], prompts: [GRPOPrompt]) -> [[Double?]] {
         zip(completions, prompts).map { text, prompt in
-            [text.contains(prompt.columns["answer"] ?? "?") ? 1 : 0, text.count % 2 == 0 ? 0.5 : nil]
+            [text.contains(prompt.columns["answer"]?.stringValue ?? "?") ? 1 : 0, text.count % 2 == 0 ? 0.5 : nil]
         }
     }
 
@@ -41,7 +42,7 @@ final class GRPOTrainerTests: XCTestCase {
     }
 
     func prompts() throws -> [GRPOPrompt] {
-        try (0..<6).map { i in GRPOPrompt(text: "\(i)+\(i)=", ids: try CharCodec().encode("\(i)+\(i)="), columns: ["answer": "\(i * 2 % 10)"]) }
+        try (0..<6).map { i in GRPOPrompt(text: "\(i)+\(i)=", ids: try CharCodec().encode("\(i)+\(i)="), columns: ["answer": .string("\(i * 2 % 10)")]) }
     }
 
     func config(_ name: String, _ extra: [String]) throws -> GRPOConfig {

@@ -1,4 +1,5 @@
 import Foundation
+import Tasks
 import TensorCore
 import Transformer
 import XCTest
@@ -27,7 +28,7 @@ func additionExamples(_ n: Int, seed: UInt64) -> [SFTExample] {
     var rng = SeededGenerator(seed: seed)
     return (0..<n).map { _ in
         let a = rng.nextInt(below: 50), b = rng.nextInt(below: 50)
-        return SFTExample(prompt: "\(a)+\(b)=", completion: "\(a + b)", answer: "\(a + b)")
+        return SFTExample(prompt: "\(a)+\(b)=", completion: "\(a + b)", columns: ["answer": .string("\(a + b)")])
     }
 }
 
@@ -61,7 +62,7 @@ final class SFTTrainerTests: XCTestCase {
 
     func trainer(_ config: SFTConfig, _ model: DecoderModel) throws -> SFTTrainer {
         let t = try SFTTrainer(config: config, model: model, codec: CharCodec(), train: additionExamples(40, seed: 1),
-                               eval: additionExamples(8, seed: 2), tokenizerSource: nil) { text, answer in text == answer }
+                               eval: additionExamples(8, seed: 2), tokenizerSource: nil) { text, columns in text == columns["answer"]?.stringValue }
         t.log = { _ in }
         return t
     }

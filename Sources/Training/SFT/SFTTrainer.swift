@@ -1,19 +1,20 @@
 import Foundation
 import Generation
+import Tasks
 import TensorCore
 import Transformer
 
-/// One supervised example: prompt and target completion as text, and the answer the completion's
-/// verifier checks against (for held-out accuracy).
+/// One supervised example: prompt and target completion as text, and the dataset columns the
+/// completion's verifier reads (for held-out accuracy).
 public struct SFTExample: Sendable {
     public var prompt: String
     public var completion: String
-    public var answer: String?
+    public var columns: [String: JSONValue]
 
-    public init(prompt: String, completion: String, answer: String?) {
+    public init(prompt: String, completion: String, columns: [String: JSONValue]) {
         self.prompt = prompt
         self.completion = completion
-        self.answer = answer
+        self.columns = columns
     }
 }
 
@@ -28,8 +29,8 @@ public final class SFTTrainer {
     let schedule: LearningRateSchedule
     let train: [Encoded]
     let eval: [Encoded]
-    /// Whether a greedy completion (text) answers the example (nil: cannot judge).
-    let verify: (String, String) -> Bool?
+    /// Whether a greedy completion (text) answers its row (nil: cannot judge).
+    let verify: (String, [String: JSONValue]) -> Bool?
     let tokenizerSource: URL?
     /// Printed lines (progress, evaluations); the CLI prints them.
     public var log: (String) -> Void = { print($0) }
@@ -37,7 +38,7 @@ public final class SFTTrainer {
     struct Encoded {
         let prompt: [Int32]
         let completion: [Int32]
-        let answer: String?
+        let columns: [String: JSONValue]
     }
 
     /// One held-out evaluation.
@@ -52,7 +53,7 @@ public final class SFTTrainer {
     public private(set) var state = TrainerState()
 
     public init(config: SFTConfig, model: DecoderModel, codec: TextCodec, train: [SFTExample], eval: [SFTExample],
-                tokenizerSource: URL?, verify: @escaping (String, String) -> Bool?) throws {
+                tokenizerSource: URL?, verify: @escaping (String, [String: JSONValue]) -> Bool?) throws {
         self.config = config
         self.model = model
         self.codec = codec
@@ -64,7 +65,7 @@ public final class SFTTrainer {
             if let eos { completion.append(eos) }
             let prompt = try codec.encode(e.prompt)
             let room = max(1, config.maxLength - prompt.count)
-            return Encoded(prompt: Array(prompt.suffix(config.maxLength - 1)), completion: Array(completion.prefix(room)), answer: e.answer)
+            return Encoded(prompt: Array(prompt.suffix(config.maxLength - 1)), completion: Array(completion.prefix(room)), columns: e.columns)
         }
         self.train = try train.map(encode)
         self.eval = try eval.prefix(config.evalSamples).map(encode)
@@ -217,7 +218,7 @@ public final class SFTTrainer {
                                          config: .init(maxNewTokens: config.evalMaxNewTokens, sampling: .init(temperature: 0),
                                                        eosTokenIDs: codec.eosTokenIDs), rng: &rng)
             for (row, completion) in zip(rows, out) {
-                guard let answer = row.answer, let ok = verify(completion.text, answer) else { continue }
+                guard let ok = verify(completion.text, row.columns) else { continue }
                 judged += 1
                 correct += ok ? 1 : 0
             }

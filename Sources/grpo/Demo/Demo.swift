@@ -4,7 +4,21 @@ import ArgumentParser
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a small end-to-end demonstration.",
-        subcommands: [EngineDemo.self],
-        defaultSubcommand: EngineDemo.self
+        subcommands: [RecipeDemo.self, SFTDemo.self, EngineDemo.self],
+        defaultSubcommand: RecipeDemo.self
     )
+}
+
+/// `grpo demo sft`: the recipe up to the SFT starting policy (data, tokenizer, model, SFT).
+struct SFTDemo: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "sft",
+                                                    abstract: "Data -> tokenizer -> tiny model -> SFT to the starting policy GRPO improves.")
+    @Option(help: "Working folder.") var out = "runs/demo"
+    @Option(help: "Seed.") var seed = 1
+    @Option(help: "SFT optimizer steps.") var sftSteps = 350
+
+    func run() throws {
+        var recipe = try RecipeDemo.parse(["--out", out, "--seed", String(seed), "--sft-steps", String(sftSteps), "--grpo-steps", "0"])
+        try recipe.run()
+    }
 }

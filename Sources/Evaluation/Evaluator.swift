@@ -1,0 +1,96 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Generation
+import Tasks
+import TensorCore
+import Transformer
+
+/// Held-out evaluation: greedy accuracy, pass@1 (mean correctness of k samples), unbiased pass@k
+/// (Chen et al. 2021) and maj@k (the most common final answer among k samples is correct).
+public struct EvaluationReport: Sendable, Equatable {
+    public var problems: Int
+    public var k: Int
+    public var greedy: Double
+    public var pass1: Double
+    public var passK: Double
+    public var majK: Double
+
+    /// As metrics (eval/greedy, eval/pass@1, eval/pass@k, eval/maj@k).
+    public var metrics: [String: Double] {
+        ["eval/greedy": greedy, "eval/pass@1": pass1, "eval/pass@\(k)": passK, "eval/maj@\(k)": majK]
+    }
+}
+
+public struct Evaluator {
+    public let model: DecoderModel
+    public let decode: ([Int32]) -> String
+    public let eosTokenIDs: Set<Int32>
+    /// Whether a completion answers a row (nil: cannot judge; such rows count as wrong).
+    public let isCorrect: (String, [String: JSONValue]) -> Bool?
+    /// The final answer of a completion, for majority voting.
+    public let finalAnswer: (String) -> String?
+
+    public init(model: DecoderModel, decode: @escaping ([Int32]) -> String, eosTokenIDs: Set<Int32>,
+                isCorrect: @escaping (String, [String: JSONValue]) -> Bool?, finalAnswer: @escaping (String) -> String?) {
+        self.model = model
+        self.decode = decode
+        self.eosTokenIDs = eosTokenIDs
+        self.isCorrect = isCorrect
+        self.finalAnswer = finalAnswer
+    }
+
+    /// Unbiased pass@k from n samples of which c are correct: 1 - C(n - c, k) / C(n, k).
+    public static func passAtK(n: Int, c: Int, k: Int) -> Double {
+        if c <= 0 { return 0 }
+        if n - c < k { return 1 }
+        var product = 1.0
+        for i in (n - c + 1)...n { product *= 1 - Double(k) / Double(i) }
+        return 1 - product
+    }
+
+    /// Evaluates `prompts` (token ids) with their rows' columns: one greedy completion and k
+    /// samples at `temperature` each, `maxNewTokens` at most.
+    public func run(prompts: [[Int32]], columns: [[String: JSONValue]], k: Int, temperature: Float, maxNewTokens: Int,
+                    seed: UInt64, batch: Int = 64) -> EvaluationReport {
+        let generator = Generator(model: model, detokenize: decode)
+        var rng = SeededGenerator(seed: seed)
+        var greedy = 0.0, pass1 = 0.0, passK = 0.0, majK = 0.0
+        let perBatch = max(1, batch / max(k, 1))
+        for start in stride(from: 0, to: prompts.count, by: perBatch) {
+            let range = start..<min(start + perBatch, prompts.count)
+            let chunk = Array(prompts[range])
+            let greedyOut = generator.generate(prompts: chunk, config: .init(maxNewTokens: maxNewTokens, sampling: .init(temperature: 0),
+                                                                             eosTokenIDs: eosTokenIDs), rng: &rng)
+            let samples = generator.generate(prompts: chunk.flatMap { [[Int32]](repeating: $0, count: k) },
+                                             config: .init(maxNewTokens: maxNewTokens, sampling: .init(temperature: temperature),
+                                                           eosTokenIDs: eosTokenIDs), rng: &rng)
+            for (n, row) in range.enumerated() {
+                let cols = columns[row]
+                if isCorrect(greedyOut[n].text, cols) == true { greedy += 1 }
+                let texts = samples[(n * k)..<((n + 1) * k)].map(\.text)
+                let correct = texts.filter { isCorrect($0, cols) == true }.count
+                pass1 += Double(correct) / Double(k)
+                passK += Self.passAtK(n: k, c: correct, k: k)
+                majK += majorityIsCorrect(texts, cols) ? 1 : 0
+            }
+        }
+        let count = Double(max(prompts.count, 1))
+        return EvaluationReport(problems: prompts.count, k: k, greedy: greedy / count, pass1: pass1 / count,
+                                passK: passK / count, majK: majK / count)
+    }
+
+    /// Whether the most common final answer (ties: the one seen first) is correct.
+    func majorityIsCorrect(_ texts: [String], _ columns: [String: JSONValue]) -> Bool {
+        var counts: [String: (count: Int, first: Int, text: String)] = [:]
+        for (i, text) in texts.enumerated() {
+            guard let answer = finalAnswer(text) else { continue }
+            let current = counts[answer] ?? (0, i, text)
+            counts[answer] = (current.count + 1, current.first, current.text)
+        }
+        guard let best = counts.values.max(by: { ($0.count, -$0.first) < ($1.count, -$1.first) }) else { return false }
+        return isCorrect(best.text, columns) == true
+    }
+}

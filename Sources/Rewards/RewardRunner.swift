@@ -1,0 +1,107 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Tasks
+
+/// Calls every reward once per batch, each on its own thread, waiting at most `timeout` seconds.
+///
+/// A reward that throws, returns the wrong number of scores or times out yields nil for every completion of
+/// that call, and is counted in `statistics`. Non-finite scores (NaN, infinity) become nil. A timed-out call
+/// cannot be stopped (threads cannot be killed safely); it is abandoned and its result discarded when it ends,
+/// so a reward that hangs forever costs one parked thread per call.
+public final class RewardRunner: Sendable {
+    public let rewards: [any Reward]
+    /// Seconds each call may take, measured from the start of the batch (the rewards run concurrently).
+    public let timeout: Double
+    private let counters: Mutex<[RewardStatistics]>
+
+    public init(rewards: [any Reward], timeout: Double = 30) {
+        self.rewards = rewards
+        self.timeout = timeout
+        counters = Mutex(rewards.map { RewardStatistics(name: $0.name) })
+    }
+
+    /// Totals per reward, in the order of `rewards`.
+    public var statistics: [RewardStatistics] { counters.withLock { $0 } }
+
+    /// Cumulative rewards/<name>/failures and rewards/<name>/timeouts.
+    public var metrics: [String: Double] {
+        var metrics: [String: Double] = [:]
+        for s in statistics {
+            metrics["rewards/\(s.name)/failures"] = Double(s.failures)
+            metrics["rewards/\(s.name)/timeouts"] = Double(s.timeouts)
+        }
+        return metrics
+    }
+
+    /// Scores a batch; `columns[i]` are the dataset columns of completion i's row.
+    public func score(completions: [String], columns: [[String: JSONValue]]) throws -> RewardBatch {
+        guard completions.count == columns.count else {
+            throw RewardError.columnCountMismatch(reward: "*", completions: completions.count, columns: columns.count)
+        }
+        let start = DispatchTime.now()
+        let calls = rewards.map { PendingCall(reward: $0, completions: completions, columns: columns) }
+        let results = calls.map { $0.wait(until: start + timeout) }
+        var batch = RewardBatch(names: rewards.map(\.name), weights: rewards.map(\.weight), scores: [], outcomes: [])
+        for (index, result) in results.enumerated() {
+            let (scores, outcome) = Self.check(result, reward: rewards[index].name, count: completions.count)
+            batch.scores.append(scores)
+            batch.outcomes.append(outcome)
+            counters.withLock { all in
+                all[index].calls += 1
+                all[index].unjudged += scores.filter { $0 == nil }.count
+                switch outcome {
+                case .scored: all[index].seconds += result.seconds
+                case .failed: all[index].failures += 1
+                case .timedOut: all[index].timeouts += 1
+                }
+            }
+        }
+        return batch
+    }
+
+    /// The scores and outcome of one call's result, nil everywhere unless it returned `count` scores.
+    private static func check(_ result: PendingCall.Finished, reward: String, count: Int) -> ([Double?], RewardBatch.Outcome) {
+        let unjudged = [Double?](repeating: nil, count: count)
+        switch result.result {
+        case nil:
+            return (unjudged, .timedOut)
+        case let .failure(error):
+            return (unjudged, .failed("\(error)"))
+        case let .success(scores) where scores.count != count:
+            return (unjudged, .failed(RewardError.wrongScoreCount(reward: reward, expected: count, actual: scores.count).description))
+        case let .success(scores):
+            return (scores.map { $0.flatMap { $0.isFinite ? $0 : nil } }, .scored)
+        }
+    }
+}
+
+/// One reward call running on its own thread.
+private final class PendingCall: Sendable {
+    struct Finished {
+        /// nil when the call had not returned by the deadline.
+        var result: Result<[Double?], any Error>?
+        var seconds: Double
+    }
+
+    private let done = DispatchSemaphore(value: 0)
+    private let outcome = Mutex<Finished?>(nil)
+
+    init(reward: any Reward, completions: [String], columns: [[String: JSONValue]]) {
+        let thread = Thread { [self] in
+            let start = DispatchTime.now()
+            let result = Result { try reward.score(completions: completions, columns: columns) }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            outcome.withLock { $0 = Finished(result: result, seconds: seconds) }
+            done.signal()
+        }
+        thread.name = "reward \(reward.name)"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func wait(until deadline: DispatchTime) -> Finished {
+        guard done.wait(timeout: deadline) == .success else { return Finished(result: nil, seconds: 0) }
+        return outcome.withLock { $0 } ?? Finished(result: nil, seconds: 0)
+    }
+}

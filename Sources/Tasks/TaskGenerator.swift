@@ -1,0 +1,12 @@
+/// A built-in task: draws seeded random problems and checks completions against a row's columns.
+public protocol TaskGenerator: Sendable {
+    /// The name `grpo data make --task` uses.
+    var name: String { get }
+
+    /// A random problem; the same generator state always gives the same problem.
+    func problem(using random: inout SeededRandom) throws -> Problem
+
+    /// Whether `completion` answers the row whose columns are given; nil when the columns lack what the
+    /// verifier needs (cannot judge).
+    func isCorrect(completion: String, columns: [String: JSONValue]) -> Bool?
+}

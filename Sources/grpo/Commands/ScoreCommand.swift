@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+import TensorCore
+import Transformer
+
+/// `grpo score`: each token's log-probability given the tokens before it.
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print each token's log-probability given the tokens before it.",
+        discussion: "STRING is tokenized without added special tokens unless the tokenizer's post-processor adds them.")
+
+    @Option(help: "A model folder or .gguf file.") var model: String
+    @Option(help: "The text to score.") var text: String
+    @Flag(help: "Print {\"ids\": [...], \"logprobs\": [null, ...], \"total\": x} as one JSON object.") var json = false
+
+    func run() throws {
+        let (decoder, tokenizer) = try ModelLoading.modelAndTokenizer(model)
+        let ids = try tokenizer.encode(text, addSpecialTokens: true).map(Int32.init)
+        guard !ids.isEmpty else { throw ValidationError("--text encodes to no tokens") }
+        if let bad = ids.first(where: { Int($0) >= decoder.config.vocabSize }) {
+            throw ValidationError("token id \(bad) is outside the model's vocabulary of \(decoder.config.vocabSize)")
+        }
+        var logprobs: [Double?] = [nil]
+        if ids.count > 1 {
+            let batch = DecoderModel.Batch(ids: ids, attentionMask: [Int32](repeating: 1, count: ids.count), batch: 1, time: ids.count)
+            let lp = decoder.tokenLogprobs(Tape(recording: false), batch, positions: Array(0..<(ids.count - 1)),
+                                           targets: Array(ids.dropFirst())).logprob
+            logprobs += lp.values.map { Double($0) }
+        }
+        let total = logprobs.compactMap { $0 }.reduce(0, +)
+        if json {
+            let object: [String: Any] = ["ids": ids.map(Int.init), "logprobs": logprobs.map { $0 as Any? ?? NSNull() }, "total": total]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        for (i, id) in ids.enumerated() {
+            let piece = tokenizer.decode([Int(id)]).debugDescription
+            print("\(String(id).padding(toLength: 8, withPad: " ", startingAt: 0)) \(piece.padding(toLength: 20, withPad: " ", startingAt: 0)) "
+                  + (logprobs[i].map { String(format: "%.5f", $0) } ?? "-"))
+        }
+        print(String(format: "total %.5f", total))
+    }
+}
