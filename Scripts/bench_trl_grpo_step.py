@@ -53,7 +53,8 @@ def main():
     config = Qwen2Config(vocab_size=VOCAB, hidden_size=256, intermediate_size=768, num_hidden_layers=4,
                          num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True,
                          max_position_embeddings=1024, eos_token_id=2, pad_token_id=1, bos_token_id=None)
-    model = Qwen2ForCausalLM(config)
+    model_dir = tempfile.mkdtemp()
+    Qwen2ForCausalLM(config).save_pretrained(model_dir)  # TRL loads the reference model from a path
     g = torch.Generator().manual_seed(3)
     prompts = [" ".join(f"t{int(x)}" for x in torch.randint(3, VOCAB, (20,), generator=g)) for _ in range(64)]
     data = Dataset.from_dict({"prompt": prompts})
@@ -69,7 +70,7 @@ def main():
                           logging_steps=1, report_to=[], save_strategy="no", use_cpu=True, bf16=False,
                           dataloader_num_workers=0, seed=0)
         timer = StepTimer()
-        trainer = GRPOTrainer(model=model, reward_funcs=reward, args=args, train_dataset=data,
+        trainer = GRPOTrainer(model=model_dir, reward_funcs=reward, args=args, train_dataset=data,
                               processing_class=tokenizer(), callbacks=[timer])
         trainer.train()
     timed = timer.times[warmup:]

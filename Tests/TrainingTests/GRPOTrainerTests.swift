@@ -112,3 +112,39 @@ final class GRPOTrainerTests: XCTestCase {
         }
     }
 }
+
+/// Rewards completions that start with the digit 7.
+final class SevenReward: RewardProvider {
+    var names: [String] { ["starts_with_7"] }
+    var failures: [String: Int] { [:] }
+    func score(completions: [String], prompts: [GRPOPrompt]) -> [[Double?]] { completions.map { [$0.hasPrefix("7") ? 1 : 0] } }
+    func stepScores(completions: [String], prompts: [GRPOPrompt]) -> [[(end: Int, reward: Double)]]? { nil }
+}
+
+final class GRPOLearningTests: XCTestCase {
+    /// GRPO raises the mean reward of a toy objective within a few dozen steps.
+    func testRewardRises() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-learn-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = DecoderConfig(modelType: "qwen2", vocabSize: CharCodec().vocabSize, hiddenSize: 32, intermediateSize: 64,
+                                   layerCount: 2, headCount: 4, kvHeadCount: 2, tieWordEmbeddings: true, qkvBias: true,
+                                   eosTokenIDs: [CharCodec.alphabet.count])
+        let policy = DecoderModel(config: config)
+        policy.initialize(seed: 2, std: 0.1)
+        let prompts = try (0..<8).map { i in GRPOPrompt(text: "\(i)=", ids: try CharCodec().encode("\(i)="), columns: [:]) }
+        let grpo = try GRPOConfig(GRPOConfig.schema.resolve(file: nil, overrides: [
+            "model=unused", "train_file=unused", "output_dir=\(dir.path)", "per_device_train_batch_size=32", "num_generations=8",
+            "max_completion_length=3", "learning_rate=0.01", "max_steps=30", "save_steps=1000", "log_completions_steps=0",
+            "reward_funcs=starts_with_7",
+        ]))
+        let trainer = try GRPOTrainer(config: grpo, policy: policy, reference: nil, codec: CharCodec(), prompts: prompts,
+                                      rewards: SevenReward(), tokenizerSource: nil)
+        trainer.log = { _ in }
+        trainer.showProgress = false
+        var rewards: [Double] = []
+        trainer.onStep = { _, m in rewards.append(m["reward"] ?? 0) }
+        try trainer.run(resume: false)
+        let early = rewards.prefix(5).reduce(0, +) / 5, late = rewards.suffix(5).reduce(0, +) / 5
+        XCTAssertGreaterThan(late, early + 0.3, "reward \(early) -> \(late): \(rewards)")
+    }
+}

@@ -7,10 +7,12 @@ import Transformer
 struct Convert: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a model as a Hugging Face folder (config.json, model.safetensors, tokenizer files).",
-        discussion: "IN is a Hugging Face model folder. The output loads in transformers with the same logits."
-    )
+        discussion: """
+            IN is a Hugging Face model folder or a .gguf file (weights dequantised to fp32; tokenizer.json and \
+            tokenizer_config.json, with the chat template, built from its metadata). The output loads in transformers.
+            """)
 
-    @Argument(help: "The model to read (a Hugging Face folder).") var input: String
+    @Argument(help: "The model to read (a Hugging Face folder or .gguf file).") var input: String
     @Argument(help: "The folder to write (replaced atomically if it exists).") var output: String
     @Option(help: "Weight precision of the written file: f32 or bf16.") var dtype: String = "f32"
 
@@ -21,8 +23,16 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
-        let source = URL(fileURLWithPath: input)
-        let model = try ModelCheckpoint.load(directory: source)
+        let gguf = ModelLoading.isGGUF(input)
+        var source = URL(fileURLWithPath: input)
+        let model = try ModelLoading.model(input)
+        if gguf {
+            // The tokenizer files are built from the GGUF metadata into a scratch folder first.
+            source = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-convert-\(getpid())")
+            try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+            try ModelLoading.tokenizer(input).save(to: source)
+        }
+        defer { if gguf { try? FileManager.default.removeItem(at: source) } }
         let target = URL(fileURLWithPath: output)
         try ModelCheckpoint.save(model, to: target, dtype: SafeTensorsWriter.DType(rawValue: dtype.uppercased())!,
                                  tokenizerSource: source)

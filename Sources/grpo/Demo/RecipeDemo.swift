@@ -16,10 +16,10 @@ struct RecipeDemo: ParsableCommand {
 
     @Option(help: "Working folder (replaced stage by stage).") var out = "runs/demo"
     @Option(help: "Seed for data, initialisation and sampling.") var seed = 1
-    @Option(help: "SFT optimizer steps (the budget that lands the starting policy at 20-70% greedy accuracy).") var sftSteps = 350
-    @Option(help: "GRPO optimizer steps (0: stop after SFT).") var grpoSteps = 200
+    @Option(help: "SFT optimizer steps (the budget that lands the starting policy at 20-70% greedy accuracy).") var sftSteps = 360
+    @Option(help: "GRPO optimizer steps (0: stop after SFT).") var grpoSteps = 120
     @Option(help: "GRPO learning rate.") var grpoLearningRate = 5e-5
-    @Option(help: "Held-out evaluations during GRPO every this many steps.") var evalEvery = 50
+    @Option(help: "Held-out evaluations during GRPO every this many steps.") var evalEvery = 20
 
     func validate() throws {
         guard sftSteps >= 1, grpoSteps >= 0, evalEvery >= 1, grpoLearningRate > 0 else {
@@ -59,7 +59,7 @@ struct RecipeDemo: ParsableCommand {
             "model=\(initial.path)", "train_file=\(data.path)/train.jsonl", "eval_file=\(data.path)/test.jsonl",
             "output_dir=\(sftDir.path)", "max_steps=\(sftSteps)", "per_device_train_batch_size=32", "learning_rate=0.002",
             "lr_scheduler_type=cosine", "warmup_steps=30", "weight_decay=0.01", "logging_steps=25",
-            "eval_steps=\(max(sftSteps / 4, 1))", "eval_samples=200", "eval_max_new_tokens=32", "save_steps=\(sftSteps)",
+            "eval_steps=\(max(sftSteps / 5, 1))", "eval_samples=200", "eval_max_new_tokens=48", "save_steps=\(sftSteps)",
             "save_total_limit=1", "seed=\(seed)",
         ]))
         let sftCodec = TokenizerCodec(tokenizer: tokenizer, eosTokenIDs: tokenizer.eosTokenID.map { [Int32($0)] } ?? [])
@@ -82,7 +82,7 @@ struct RecipeDemo: ParsableCommand {
         let grpo = try GRPOConfig(GRPOConfig.schema.resolve(file: nil, overrides: [
             "model=\(checkpoint.path)", "train_file=\(data.path)/train.jsonl", "eval_file=\(data.path)/test.jsonl",
             "output_dir=\(grpoDir.path)", "max_steps=\(grpoSteps)", "per_device_train_batch_size=64", "num_generations=8",
-            "max_completion_length=24", "temperature=1.0", "learning_rate=\(grpoLearningRate)", "beta=0.04", "loss_type=dapo",
+            "max_completion_length=48", "temperature=1.0", "learning_rate=\(grpoLearningRate)", "beta=0.04", "loss_type=dapo",
             "lr_scheduler_type=constant", "reward_funcs=math_answer", "eval_steps=\(evalEvery)", "eval_samples=200",
             "eval_num_samples=8", "save_steps=\(grpoSteps)", "save_total_limit=1", "log_completions_steps=\(max(grpoSteps / 4, 1))",
             "seed=\(seed)",
