@@ -7,7 +7,20 @@ import Transformer
 /// `grpo tokenizer train`: a byte-level BPE tokenizer trained in Swift.
 struct TokenizerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "tokenizer", abstract: "Tokenizer tools.",
-                                                    subcommands: [TrainTokenizer.self])
+                                                    subcommands: [TrainTokenizer.self, EncodeText.self])
+}
+
+/// `grpo tokenizer encode`: token ids of a text, as JSON (for parity checks).
+struct EncodeText: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "encode", abstract: "Print the token ids of a text as a JSON list.")
+    @Option(help: "A tokenizer.json, a model folder or a .gguf file.") var tokenizer: String
+    @Option(help: "The text.") var text: String
+    @Flag(help: "Apply the post-processor (e.g. a bos token).") var addSpecialTokens = false
+
+    func run() throws {
+        let tok = ModelLoading.isGGUF(tokenizer) ? try ModelLoading.tokenizer(tokenizer) : try Tokenizer(url: URL(fileURLWithPath: tokenizer))
+        print("[" + (try tok.encode(text, addSpecialTokens: addSpecialTokens)).map(String.init).joined(separator: ", ") + "]")
+    }
 }
 
 struct TrainTokenizer: ParsableCommand {
