@@ -86,6 +86,10 @@ let package = Package(
             dependencies: ["Evaluation", "Transformer", "Tasks"]
         ),
         .testTarget(
+            name: "CLITests",
+            dependencies: ["grpo", "Tasks", "Tokenization", "Transformer"]
+        ),
+        .testTarget(
             name: "TokenizationTests",
             dependencies: ["Tokenization", "TestSupport"],
             exclude: ["Fixtures"]

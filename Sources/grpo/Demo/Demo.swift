@@ -15,7 +15,7 @@ struct SFTDemo: ParsableCommand {
                                                     abstract: "Data -> tokenizer -> tiny model -> SFT to the starting policy GRPO improves.")
     @Option(help: "Working folder.") var out = "runs/demo"
     @Option(help: "Seed.") var seed = 1
-    @Option(help: "SFT optimizer steps.") var sftSteps = 360
+    @Option(help: "SFT optimizer steps.") var sftSteps = 390
 
     func run() throws {
         var recipe = try RecipeDemo.parse(["--out", out, "--seed", String(seed), "--sft-steps", String(sftSteps), "--grpo-steps", "0"])

@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+import Generation
+import TensorCore
+import Transformer
+
+/// `grpo bench generate`: KV-cache sampling speed at batch 1, 8 and 64 on the tiny preset (random
+/// weights) and, given `--model`, on a real model; Scripts/bench_transformers_generate.py measures
+/// transformers' generate with the same settings.
+struct GenerateBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Measure batched KV-cache generation (tokens/s, fraction of the FLOP peak).")
+
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Also measure this model (folder or .gguf), e.g. models/SmolLM2-135M-Instruct.Q4_1.gguf.") var model: String?
+    @Option(help: "Prompt tokens per row.") var promptTokens = 16
+    @Option(help: "New tokens per row.") var newTokens = 64
+    @Option(parsing: .upToNextOption, help: "Batch sizes.") var batches: [Int] = [1, 8, 64]
+
+    struct Row: Encodable {
+        let model: String
+        let batch: Int
+        let tokens_per_second: Double
+        let seconds: Double
+        let gflops: Double
+        let peak_ratio: Double
+    }
+
+    func run() throws {
+        let peak = MachinePeak.fmaGFLOPS()
+        var rows: [Row] = []
+        let tiny = DecoderModel(config: ModelPreset.tiny.config(vocabSize: 512))
+        tiny.initialize(seed: 1)
+        var models: [(String, DecoderModel)] = [("tiny", tiny)]
+        if let model { models.append((URL(fileURLWithPath: model).lastPathComponent, try ModelLoading.model(model))) }
+        for (name, m) in models {
+            for b in batches where b > 0 {
+                var rng = SeededGenerator(seed: 7)
+                let prompts = (0..<b).map { _ in (0..<promptTokens).map { _ in Int32(3 + rng.nextInt(below: m.config.vocabSize - 3)) } }
+                let generator = Generator(model: m) { _ in "" }
+                let config = GenerationConfig(maxNewTokens: newTokens, sampling: .init(temperature: 1))
+                _ = generator.generate(prompts: prompts, config: .init(maxNewTokens: 4, sampling: .init(temperature: 1)), rng: &rng)
+                var times: [Double] = []
+                for _ in 0..<3 {
+                    let start = Clock.now()
+                    _ = generator.generate(prompts: prompts, config: config, rng: &rng)
+                    times.append(Clock.now() - start)
+                }
+                let seconds = times.sorted()[1]
+                let macs = m.config.forwardMACsPerToken(time: promptTokens + newTokens / 2)
+                let flops = 2 * Double(macs.matmul + macs.attention) * Double(b * (promptTokens + newTokens))
+                rows.append(Row(model: name, batch: b, tokens_per_second: Double(b * newTokens) / seconds, seconds: seconds,
+                                gflops: flops / seconds / 1e9, peak_ratio: flops / seconds / 1e9 / peak))
+            }
+        }
+        if options.json { return try printJSON(rows) }
+        print("\(promptTokens)-token prompts, \(newTokens) new tokens per row, temperature 1 (prefill included); peak \(fixed(peak)) GFLOP/s")
+        for r in rows {
+            print("\(padLeft(r.model, 34))  batch \(padLeft(String(r.batch), 3))  \(padLeft(fixed(r.tokens_per_second, 0), 7)) tokens/s  "
+                  + "\(padLeft(fixed(r.gflops), 6)) GFLOP/s = \(fixed(r.peak_ratio, 3)) of peak")
+        }
+    }
+}

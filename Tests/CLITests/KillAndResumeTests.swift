@@ -1,0 +1,92 @@
+import Foundation
+import Tasks
+import Tokenization
+import Transformer
+import XCTest
+
+/// Runs the `grpo` binary: a training process killed with SIGKILL mid-run leaves its last checkpoint
+/// whole, and `--resume` finishes the run from it.
+final class KillAndResumeTests: XCTestCase {
+    /// The grpo binary next to the test bundle (SwiftPM builds every product into the same folder).
+    var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("grpo")
+    }
+
+    func testSIGKILLThenResume() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no grpo binary at \(binary.path)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-kill-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+
+        // A small addition dataset, a tokenizer trained on it and a small random model.
+        let task = try ArithmeticTask(digits: 2, operations: [.add])
+        let splits = try makeDataset(task: task, train: 300, test: 20, seed: 3, format: .plain)
+        try JSONL.write(splits.train, to: dir.appendingPathComponent("train.jsonl"))
+        let texts = splits.train.flatMap { row -> [String] in
+            if case .text(let prompt) = row.prompt { return [prompt] + [row.completionText ?? ""] }
+            return []
+        }
+        let tokenizer = try BPETrainer(vocabSize: 270, specialTokens: ["<|endoftext|>"])
+            .train(texts, config: TokenizerConfig(eosToken: "<|endoftext|>"))
+        let tokDir = dir.appendingPathComponent("tok")
+        try FileManager.default.createDirectory(at: tokDir, withIntermediateDirectories: true)
+        try tokenizer.save(to: tokDir)
+        let model = DecoderModel(config: DecoderConfig(modelType: "qwen2", vocabSize: tokenizer.vocabSize, hiddenSize: 64,
+                                                       intermediateSize: 128, layerCount: 2, headCount: 4, kvHeadCount: 2,
+                                                       tieWordEmbeddings: true, qkvBias: true, eosTokenIDs: [0]))
+        model.initialize(seed: 1)
+        try ModelCheckpoint.save(model, to: dir.appendingPathComponent("init"), tokenizerSource: tokDir)
+
+        let output = dir.appendingPathComponent("run")
+        func arguments(maxSteps: Int, resume: Bool) -> [String] {
+            ["train", "sft", "--set", "model=\(dir.path)/init", "--set", "train_file=\(dir.path)/train.jsonl",
+             "--set", "output_dir=\(output.path)", "--set", "max_steps=\(maxSteps)", "--set", "save_steps=5",
+             "--set", "save_total_limit=2", "--set", "per_device_train_batch_size=8", "--set", "logging_steps=1",
+             "--set", "learning_rate=0.001"] + (resume ? ["--resume"] : [])
+        }
+
+        // Kill the first run once it has written a checkpoint and gone on training.
+        let first = Process()
+        first.executableURL = binary
+        first.arguments = arguments(maxSteps: 100_000, resume: false)
+        first.standardOutput = FileHandle.nullDevice
+        try first.run()
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            if let steps = try? checkpointSteps(output), steps.contains(where: { $0 >= 10 }) { break }
+            usleep(20_000)
+        }
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationReason, .uncaughtSignal)
+        let survivors = try checkpointSteps(output)
+        XCTAssertFalse(survivors.isEmpty, "a checkpoint before the kill")
+        // Every checkpoint left is whole: it loads.
+        for step in survivors {
+            XCTAssertNoThrow(try ModelCheckpoint.load(directory: output.appendingPathComponent("checkpoint-\(step)")))
+        }
+
+        // Resume to a few steps past the latest checkpoint.
+        let target = survivors.max()! + 7
+        let second = Process()
+        second.executableURL = binary
+        second.arguments = arguments(maxSteps: target, resume: true)
+        second.standardOutput = FileHandle.nullDevice
+        try second.run()
+        second.waitUntilExit()
+        XCTAssertEqual(second.terminationStatus, 0)
+        XCTAssertTrue(try checkpointSteps(output).contains(target))
+        let lines = try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        let steps = lines.compactMap { line -> Int? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["step"] as? Int
+        }
+        XCTAssertEqual(steps.filter { $0 <= target }.count, steps.count)
+        XCTAssertEqual(Set(steps), Set(1...target), "metrics.jsonl reads as one run")
+    }
+
+    func checkpointSteps(_ output: URL) throws -> [Int] {
+        try FileManager.default.contentsOfDirectory(atPath: output.path).compactMap {
+            $0.hasPrefix("checkpoint-") ? Int($0.dropFirst("checkpoint-".count)) : nil
+        }
+    }
+}
