@@ -19,12 +19,7 @@ public struct GRPOConfig: Sendable {
     public var topP: Double
     public var topK: Int
     public var minP: Double
-    public var learningRate: Double
-    public var schedule: String
-    public var warmupSteps: Int
-    public var weightDecay: Double
-    public var adamBeta1: Double, adamBeta2: Double, adamEpsilon: Double
-    public var maxGradNorm: Double
+    public var optimizer: OptimizerSettings
     public var gradientAccumulationSteps: Int
     public var numIterations: Int
     public var loss: PolicyLossConfig
@@ -60,14 +55,7 @@ public struct GRPOConfig: Sendable {
         ConfigKey("top_p", .double, .double(1.0), "nucleus sampling threshold"),
         ConfigKey("top_k", .int, .int(0), "keep the k most likely tokens (0: all)"),
         ConfigKey("min_p", .double, .double(0.0), "keep tokens at least min_p times the most likely one's probability"),
-        ConfigKey("learning_rate", .double, .double(1e-5), "peak learning rate"),
-        ConfigKey("lr_scheduler_type", .choice(["constant", "linear", "cosine"]), .string("constant"), "schedule after warmup"),
-        ConfigKey("warmup_steps", .int, .int(0), "linear warmup steps"),
-        ConfigKey("weight_decay", .double, .double(0.0), "AdamW weight decay (not on norms and biases)"),
-        ConfigKey("adam_beta1", .double, .double(0.9), "AdamW beta1"),
-        ConfigKey("adam_beta2", .double, .double(0.999), "AdamW beta2"),
-        ConfigKey("adam_epsilon", .double, .double(1e-8), "AdamW epsilon"),
-        ConfigKey("max_grad_norm", .double, .double(1.0), "global gradient-norm clip (0 disables)"),
+    ] + OptimizerSettings.keys(learningRate: 1e-5, schedule: .constant) + [
         ConfigKey("gradient_accumulation_steps", .int, .int(1), "mini-batches per optimizer step; one generation batch feeds one step per iteration"),
         ConfigKey("num_iterations", .int, .int(1), "mu: optimizer passes over each generation batch"),
         ConfigKey("beta", .double, .double(0.0), "KL coefficient to the frozen reference model (0: no reference model is loaded)"),
@@ -111,14 +99,7 @@ public struct GRPOConfig: Sendable {
         topP = c.double("top_p")
         topK = c.int("top_k")
         minP = c.double("min_p")
-        learningRate = c.double("learning_rate")
-        schedule = c.string("lr_scheduler_type")
-        warmupSteps = c.int("warmup_steps")
-        weightDecay = c.double("weight_decay")
-        adamBeta1 = c.double("adam_beta1")
-        adamBeta2 = c.double("adam_beta2")
-        adamEpsilon = c.double("adam_epsilon")
-        maxGradNorm = c.double("max_grad_norm")
+        optimizer = try OptimizerSettings(c)
         gradientAccumulationSteps = c.int("gradient_accumulation_steps")
         numIterations = c.int("num_iterations")
         var loss = PolicyLossConfig()
@@ -166,7 +147,6 @@ public struct GRPOConfig: Sendable {
             throw c.invalid("num_generations", "\(numGenerations) does not divide the \(batchSize * gradientAccumulationSteps) completions of a generation batch (per_device_train_batch_size x gradient_accumulation_steps)")
         }
         if temperature <= 0 { throw c.invalid("temperature", "must be positive for GRPO sampling, got \(temperature)") }
-        if learningRate <= 0 { throw c.invalid("learning_rate", "must be positive, got \(learningRate)") }
         if rewardFunctions.isEmpty { throw c.invalid("reward_funcs", "needs at least one reward function") }
         if !rewardWeights.isEmpty && rewardWeights.count != rewardFunctions.count {
             throw c.invalid("reward_weights", "\(rewardWeights.count) weights for \(rewardFunctions.count) reward functions")

@@ -55,11 +55,8 @@ public final class GRPOTrainer {
         self.prompts = prompts
         self.rewards = rewards
         self.tokenizerSource = tokenizerSource
-        optimizer = AdamW(policy.parameters, config: .init(beta1: config.adamBeta1, beta2: config.adamBeta2,
-                                                           eps: config.adamEpsilon, weightDecay: config.weightDecay),
-                          decay: { !DecoderLayout.isNormOrBias($0.name) })
-        schedule = LearningRateSchedule(LearningRateSchedule.Kind(rawValue: config.schedule) ?? .constant,
-                                        warmupSteps: config.warmupSteps, totalSteps: config.maxSteps)
+        optimizer = config.optimizer.optimizer(for: policy)
+        schedule = config.optimizer.learningRateSchedule(totalSteps: config.maxSteps)
     }
 
     var outputDirectory: URL { URL(fileURLWithPath: config.outputDir) }
@@ -331,8 +328,8 @@ public final class GRPOTrainer {
             }
         }
         let t0 = Clock.now()
-        let gradNorm = config.maxGradNorm > 0 ? policy.parameters.clipGradNorm(maxNorm: config.maxGradNorm) : policy.parameters.gradNorm()
-        let lr = schedule.rate(config.learningRate, step: state.step)
+        let gradNorm = config.optimizer.clip(policy.parameters)
+        let lr = schedule.rate(config.optimizer.learningRate, step: state.step)
         optimizer.update(lr: lr)
         let optimizerTime = Clock.now() - t0
         var metrics = generation.metrics

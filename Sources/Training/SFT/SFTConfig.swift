@@ -9,12 +9,7 @@ public struct SFTConfig: Sendable {
     public var maxSteps: Int
     public var batchSize: Int
     public var gradientAccumulationSteps: Int
-    public var learningRate: Double
-    public var schedule: String
-    public var warmupSteps: Int
-    public var weightDecay: Double
-    public var adamBeta1: Double, adamBeta2: Double, adamEpsilon: Double
-    public var maxGradNorm: Double
+    public var optimizer: OptimizerSettings
     public var maxLength: Int
     public var seed: Int
     public var loggingSteps: Int
@@ -35,14 +30,7 @@ public struct SFTConfig: Sendable {
         ConfigKey("max_steps", .int, .int(1000), "optimizer steps to take"),
         ConfigKey("per_device_train_batch_size", .int, .int(16), "sequences per micro-batch"),
         ConfigKey("gradient_accumulation_steps", .int, .int(1), "micro-batches per optimizer step"),
-        ConfigKey("learning_rate", .double, .double(1e-3), "peak learning rate"),
-        ConfigKey("lr_scheduler_type", .choice(["constant", "linear", "cosine"]), .string("cosine"), "learning-rate schedule after warmup"),
-        ConfigKey("warmup_steps", .int, .int(0), "linear warmup steps"),
-        ConfigKey("weight_decay", .double, .double(0.0), "AdamW decoupled weight decay (not on norms and biases)"),
-        ConfigKey("adam_beta1", .double, .double(0.9), "AdamW beta1"),
-        ConfigKey("adam_beta2", .double, .double(0.999), "AdamW beta2"),
-        ConfigKey("adam_epsilon", .double, .double(1e-8), "AdamW epsilon"),
-        ConfigKey("max_grad_norm", .double, .double(1.0), "global gradient-norm clip (0 disables)"),
+    ] + OptimizerSettings.keys(learningRate: 1e-3, schedule: .cosine) + [
         ConfigKey("max_length", .int, .int(256), "longest prompt + completion in tokens (longer rows are truncated)"),
         ConfigKey("seed", .int, .int(42), "seed for data order"),
         ConfigKey("logging_steps", .int, .int(10), "steps between metrics.jsonl lines"),
@@ -65,14 +53,7 @@ public struct SFTConfig: Sendable {
         maxSteps = c.int("max_steps")
         batchSize = c.int("per_device_train_batch_size")
         gradientAccumulationSteps = c.int("gradient_accumulation_steps")
-        learningRate = c.double("learning_rate")
-        schedule = c.string("lr_scheduler_type")
-        warmupSteps = c.int("warmup_steps")
-        weightDecay = c.double("weight_decay")
-        adamBeta1 = c.double("adam_beta1")
-        adamBeta2 = c.double("adam_beta2")
-        adamEpsilon = c.double("adam_epsilon")
-        maxGradNorm = c.double("max_grad_norm")
+        optimizer = try OptimizerSettings(c)
         maxLength = c.int("max_length")
         seed = c.int("seed")
         loggingSteps = c.int("logging_steps")
@@ -90,9 +71,8 @@ public struct SFTConfig: Sendable {
                              ("logging_steps", loggingSteps), ("save_steps", saveSteps)] where value < 1 {
             throw c.invalid(key, "must be at least 1, got \(value)")
         }
-        if learningRate <= 0 { throw c.invalid("learning_rate", "must be positive, got \(learningRate)") }
-        if warmupSteps < 0 || evalSteps < 0 || saveTotalLimit < 0 || evalSamples < 0 || evalMaxNewTokens < 1 {
-            throw c.invalid("warmup_steps/eval_steps/save_total_limit/eval_samples/eval_max_new_tokens", "out of range")
+        if evalSteps < 0 || saveTotalLimit < 0 || evalSamples < 0 || evalMaxNewTokens < 1 {
+            throw c.invalid("eval_steps/save_total_limit/eval_samples/eval_max_new_tokens", "out of range")
         }
     }
 }

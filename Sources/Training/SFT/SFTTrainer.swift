@@ -70,11 +70,8 @@ public final class SFTTrainer {
         self.train = try train.map(encode)
         self.eval = try eval.prefix(config.evalSamples).map(encode)
         guard !self.train.isEmpty else { throw config.resolved.invalid("train_file", "has no rows") }
-        optimizer = AdamW(model.parameters, config: .init(beta1: config.adamBeta1, beta2: config.adamBeta2,
-                                                          eps: config.adamEpsilon, weightDecay: config.weightDecay),
-                          decay: { !DecoderLayout.isNormOrBias($0.name) })
-        schedule = LearningRateSchedule(LearningRateSchedule.Kind(rawValue: config.schedule) ?? .cosine,
-                                        warmupSteps: config.warmupSteps, totalSteps: config.maxSteps)
+        optimizer = config.optimizer.optimizer(for: model)
+        schedule = config.optimizer.learningRateSchedule(totalSteps: config.maxSteps)
     }
 
     var outputDirectory: URL { URL(fileURLWithPath: config.outputDir) }
@@ -97,8 +94,8 @@ public final class SFTTrainer {
         while state.step < config.maxSteps {
             let stepStart = Clock.now()
             let (loss, tokens) = trainStep()
-            let gradNorm = config.maxGradNorm > 0 ? model.parameters.clipGradNorm(maxNorm: config.maxGradNorm) : model.parameters.gradNorm()
-            let lr = schedule.rate(config.learningRate, step: state.step)
+            let gradNorm = config.optimizer.clip(model.parameters)
+            let lr = schedule.rate(config.optimizer.learningRate, step: state.step)
             optimizer.update(lr: lr)
             state.step += 1
             let seconds = Clock.now() - stepStart
