@@ -32,6 +32,7 @@ public final class GRPOTrainer {
     /// Called at evaluation points (before training, every eval_steps, at the end).
     public var evaluate: ((Int) -> [String: Double])?
     public private(set) var state = TrainerState()
+    private var dataOrder: DataOrder
 
     /// One sampled completion with everything the loss needs.
     struct Rollout {
@@ -55,6 +56,7 @@ public final class GRPOTrainer {
         self.prompts = prompts
         self.rewards = rewards
         self.tokenizerSource = tokenizerSource
+        dataOrder = DataOrder(count: prompts.count, seed: config.seed)
         optimizer = config.optimizer.optimizer(for: policy)
         schedule = config.optimizer.learningRateSchedule(totalSteps: config.maxSteps)
     }
@@ -203,20 +205,7 @@ public final class GRPOTrainer {
 
     /// The next `n` prompt indices in the seeded epoch order.
     func nextPrompts(_ n: Int) -> [Int] {
-        var picked: [Int] = []
-        while picked.count < n {
-            if state.position >= prompts.count {
-                state.epoch += 1
-                state.position = 0
-            }
-            var rng = SeededGenerator(seed: UInt64(config.seed) &* 0x9E37_79B9 &+ UInt64(state.epoch))
-            var order = Array(0..<prompts.count)
-            rng.shuffle(&order)
-            let take = min(n - picked.count, prompts.count - state.position)
-            picked += order[state.position..<(state.position + take)]
-            state.position += take
-        }
-        return picked
+        dataOrder.next(n, state: &state)
     }
 
     /// Token advantages from per-step rewards: each step's end (a character offset) is mapped to the

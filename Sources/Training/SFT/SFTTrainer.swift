@@ -51,6 +51,7 @@ public final class SFTTrainer {
 
     public private(set) var evaluations: [Evaluation] = []
     public private(set) var state = TrainerState()
+    private var dataOrder: DataOrder
 
     public init(config: SFTConfig, model: DecoderModel, codec: TextCodec, train: [SFTExample], eval: [SFTExample],
                 tokenizerSource: URL?, verify: @escaping (String, [String: JSONValue]) -> Bool?) throws {
@@ -70,6 +71,7 @@ public final class SFTTrainer {
         self.train = try train.map(encode)
         self.eval = try eval.prefix(config.evalSamples).map(encode)
         guard !self.train.isEmpty else { throw config.resolved.invalid("train_file", "has no rows") }
+        dataOrder = DataOrder(count: self.train.count, seed: config.seed)
         optimizer = config.optimizer.optimizer(for: model)
         schedule = config.optimizer.learningRateSchedule(totalSteps: config.maxSteps)
     }
@@ -130,31 +132,9 @@ public final class SFTTrainer {
         }
     }
 
-    /// The next `batchSize` examples in the epoch's shuffled order (epoch order from seed and epoch).
+    /// The next `batchSize` examples in the seeded epoch order.
     func nextExamples() -> [Encoded] {
-        var picked: [Encoded] = []
-        while picked.count < config.batchSize {
-            if state.position >= train.count {
-                state.epoch += 1
-                state.position = 0
-            }
-            let order = epochOrder(state.epoch)
-            let take = min(config.batchSize - picked.count, train.count - state.position)
-            picked += order[state.position..<(state.position + take)].map { train[$0] }
-            state.position += take
-        }
-        return picked
-    }
-
-    private var cachedOrder: (epoch: Int, order: [Int])?
-
-    func epochOrder(_ epoch: Int) -> [Int] {
-        if let cached = cachedOrder, cached.epoch == epoch { return cached.order }
-        var rng = SeededGenerator(seed: UInt64(config.seed) &* 0x9E37_79B9 &+ UInt64(epoch))
-        var order = Array(0..<train.count)
-        rng.shuffle(&order)
-        cachedOrder = (epoch, order)
-        return order
+        dataOrder.next(config.batchSize, state: &state).map { train[$0] }
     }
 
     /// Right-padded rows and, for each completion token, the flat position that predicts it.
