@@ -87,7 +87,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["grpo", "Tasks", "Tokenization", "Transformer"]
+            dependencies: ["grpo", "Evaluation", "Tasks", "Tokenization", "Transformer"]
         ),
         .testTarget(
             name: "TokenizationTests",
