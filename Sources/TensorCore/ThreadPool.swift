@@ -11,8 +11,15 @@ import Synchronization
 /// sleep, and callers split only work worth about a millisecond or more (`parallelFor`'s `cost`).
 /// Nested calls run inline on the calling thread.
 public final class ThreadPool: @unchecked Sendable {
-    /// The process-wide pool, one thread per core.
-    public static let shared = ThreadPool(threads: max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// The process-wide pool: one thread per online core, or `GRPO_NUM_THREADS` when set to a
+    /// positive integer (like OMP_NUM_THREADS: for sharing a machine between runs).
+    public static let shared = ThreadPool(threads: configuredThreadCount(getenv("GRPO_NUM_THREADS").map { String(cString: $0) }))
+
+    /// The thread count for a `GRPO_NUM_THREADS` value; unset, empty or invalid values mean every online core.
+    static func configuredThreadCount(_ value: String?) -> Int {
+        if let value, let n = Int(value), n >= 1 { return min(n, 256) }
+        return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    }
 
     public let threadCount: Int
     /// Below this much work (in "cost units", roughly flops) a job runs inline.
@@ -21,15 +28,18 @@ public final class ThreadPool: @unchecked Sendable {
     /// parallel ops every few tens of microseconds, and each futex wake costs 50-90 us.
     private let spinLimit = 200_000
 
-    private let generation = Atomic<Int>(0)
-    private let nextTask = Atomic<Int>(0)
+    /// The current job's generation (high 32 bits) and its next unclaimed task (low 32 bits) in one
+    /// word, so a worker claims a task of the generation it saw or none: a worker that wakes late
+    /// (asleep, or descheduled on a busy machine) can never run a finished job's closure, and the
+    /// caller returns as soon as every task is done instead of waiting for every worker to notice
+    /// the job. A finished job's word is closed (`closedIndex`) before the next job is written.
+    private let state = Atomic<Int>(0)
+    private static let closedIndex = 0xFFFF_FFFF
     private let pending = Atomic<Int>(0)
-    /// Workers that finished the current generation; the caller waits for all of them before it
-    /// touches `job` again, so no worker can read a stale job.
-    private let finishedWorkers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
     private var job: ((Int) -> Void)?
-    private var taskCount = 0
+    /// The current job's task count (atomic: a late worker may read it while the caller sets the next).
+    private let taskCount = Atomic<Int>(0)
     private var mutex = pthread_mutex_t()
     private var wake = pthread_cond_t()
 
@@ -59,25 +69,38 @@ public final class ThreadPool: @unchecked Sendable {
         var seen = 0
         while true {
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen && spins < spinLimit { spins += 1 }
-            if generation.load(ordering: .acquiring) == seen {
+            while generation() == seen && spins < spinLimit { spins += 1 }
+            if generation() == seen {
                 pthread_mutex_lock(&mutex)
-                while generation.load(ordering: .acquiring) == seen { pthread_cond_wait(&wake, &mutex) }
+                while generation() == seen { pthread_cond_wait(&wake, &mutex) }
                 pthread_mutex_unlock(&mutex)
             }
-            seen = generation.load(ordering: .acquiring)
-            runTasks()
-            finishedWorkers.wrappingAdd(1, ordering: .releasing)
+            seen = generation()
+            runTasks(generation: seen)
         }
     }
 
-    private func runTasks() {
-        guard let body = job else { return }
-        while true {
-            let index = nextTask.wrappingAdd(1, ordering: .acquiringAndReleasing).oldValue
-            if index >= taskCount { return }
-            body(index)
+    private func generation() -> Int { state.load(ordering: .acquiring) >> 32 }
+
+    /// Runs tasks of generation `g` until none is left to claim.
+    private func runTasks(generation g: Int) {
+        while let index = claim(generation: g) {
+            // Safe: the caller waits for this task (pending) before it replaces `job`.
+            job!(index)
             pending.wrappingSubtract(1, ordering: .releasing)
+        }
+    }
+
+    /// The next task index of generation `g`, or nil once its tasks are all claimed or it ended.
+    private func claim(generation g: Int) -> Int? {
+        var word = state.load(ordering: .acquiring)
+        while true {
+            // While the word says generation g and is not closed, `taskCount` is g's.
+            let index = word & Self.closedIndex
+            guard word >> 32 == g, index < taskCount.load(ordering: .relaxed) else { return nil }
+            let (exchanged, original) = state.compareExchange(expected: word, desired: word + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return index }
+            word = original
         }
     }
 
@@ -92,19 +115,25 @@ public final class ThreadPool: @unchecked Sendable {
             for i in 0..<tasks { body(i) }
             return
         }
+        precondition(tasks < Self.closedIndex, "ThreadPool.run: \(tasks) tasks")
         withoutActuallyEscaping(body) { escaping in
             job = escaping
-            taskCount = tasks
-            nextTask.store(0, ordering: .releasing)
+            taskCount.store(tasks, ordering: .relaxed)
             pending.store(tasks, ordering: .releasing)
-            finishedWorkers.store(0, ordering: .releasing)
+            let g = (generation() + 1) & 0x7FFF_FFFF  // 31 bits, so the word stays positive
             pthread_mutex_lock(&mutex)
-            generation.wrappingAdd(1, ordering: .acquiringAndReleasing)
+            state.store(g << 32, ordering: .releasing)
             pthread_cond_broadcast(&wake)
             pthread_mutex_unlock(&mutex)
-            runTasks()
-            while pending.load(ordering: .acquiring) > 0 {}
-            while finishedWorkers.load(ordering: .acquiring) < threadCount - 1 {}
+            runTasks(generation: g)
+            // Only tasks a worker already claimed are left: wait for those (yielding after a few
+            // microseconds, in case that worker was descheduled on a busy machine).
+            var spins = 0
+            while pending.load(ordering: .acquiring) > 0 {
+                spins += 1
+                if spins > 4_000 { sched_yield() }
+            }
+            state.store(g << 32 | Self.closedIndex, ordering: .releasing)
             job = nil
         }
         busy.store(false, ordering: .releasing)

@@ -80,6 +80,14 @@ final class EngineTests: XCTestCase {
         XCTAssertTrue(u.allSatisfy { $0 >= -2 && $0 < 3 })
     }
 
+    func testThreadCountFromEnvironment() {
+        let cores = ThreadPool.configuredThreadCount(nil)
+        XCTAssertGreaterThanOrEqual(cores, 1)
+        XCTAssertEqual(ThreadPool.configuredThreadCount("1"), 1)
+        XCTAssertEqual(ThreadPool.configuredThreadCount("3"), 3)
+        for bad in ["", "0", "-2", "two", "1.5"] { XCTAssertEqual(ThreadPool.configuredThreadCount(bad), cores, bad) }
+    }
+
     func testThreadPoolRunsEveryTaskOnce() {
         let pool = ThreadPool.shared
         for tasks in [1, 2, 3, 17, 1000] {
