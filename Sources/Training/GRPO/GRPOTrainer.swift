@@ -76,10 +76,18 @@ public final class GRPOTrainer {
         let metricsLog = try MetricsLog(url: outputDirectory.appendingPathComponent("metrics.jsonl"), resumingAt: resume ? state.step : nil)
         let start = Clock.now(), startStep = state.step
         let bar = ProgressBar(total: config.maxSteps, startTime: start)
+        // train_time is wall time minus held-out evaluation: the clock learning curves are drawn against.
+        var evaluationTime = 0.0
+        func evaluated(_ step: Int, _ evaluate: (Int) -> [String: Double]) -> [String: Double] {
+            let t0 = Clock.now()
+            var figures = evaluate(step)
+            evaluationTime += Clock.now() - t0
+            figures["wall_time"] = Clock.now() - start
+            figures["train_time"] = Clock.now() - start - evaluationTime
+            return figures
+        }
         if !resume, let evaluate {
-            var figures = evaluate(0)
-            figures["wall_time"] = 0
-            metricsLog.write(step: 0, figures)
+            metricsLog.write(step: 0, evaluated(0, evaluate))
         }
         while state.step < config.maxSteps {
             let generation = try sampleGenerationBatch()
@@ -87,6 +95,7 @@ public final class GRPOTrainer {
                 var metrics = optimizerStep(generation)
                 state.step += 1
                 metrics["wall_time"] = Clock.now() - start
+                metrics["train_time"] = Clock.now() - start - evaluationTime
                 onStep(state.step, metrics)
                 if state.step % config.loggingSteps == 0 || state.step == config.maxSteps {
                     metricsLog.write(step: state.step, metrics)
@@ -103,9 +112,7 @@ public final class GRPOTrainer {
                 }
                 let last = state.step == config.maxSteps
                 if let evaluate, (config.evalSteps > 0 && state.step % config.evalSteps == 0) || last {
-                    var figures = evaluate(state.step)
-                    figures["wall_time"] = Clock.now() - start
-                    metricsLog.write(step: state.step, figures)
+                    metricsLog.write(step: state.step, evaluated(state.step, evaluate))
                 }
                 if state.step % config.saveSteps == 0 || last {
                     try TrainingCheckpoint.save(model: policy, optimizer: optimizer, state: state, outputDirectory: outputDirectory,
