@@ -121,6 +121,10 @@ public struct SamplingConfig: Sendable, Equatable {
 
     public var isGreedy: Bool { temperature <= 0 }
 
+    /// Whether the chain is the temperature alone (no top-k, top-p or min-p): a draw from the
+    /// whole vocabulary, which needs no candidate list.
+    public var isTemperatureOnly: Bool { !isGreedy && topK <= 0 && topP >= 1 && minP <= 0 }
+
     /// The chain in transformers' order: temperature, top-k, top-p, min-p.
     public var stages: [any SamplerStage] {
         var stages: [any SamplerStage] = [Temperature(temperature)]
@@ -136,6 +140,11 @@ public struct SamplingConfig: Sendable, Equatable {
 public enum TokenSampler {
     public static func sample(logits row: UnsafePointer<Float>, vocab: Int, config: SamplingConfig,
                               rng: inout SeededGenerator) -> (token: Int32, logprob: Float) {
+        if config.isTemperatureOnly {
+            return withUnsafeTemporaryAllocation(of: Float.self, capacity: vocab) { weights in
+                drawAtTemperature(logits: row, vocab: vocab, temperature: config.temperature, weights: weights.baseAddress!, rng: &rng)
+            }
+        }
         let temperature = config.isGreedy ? 1 : config.temperature
         let token: Int32
         if config.isGreedy {
@@ -148,6 +157,26 @@ public enum TokenSampler {
             token = draw(c, &rng)
         }
         return (token, logprob(of: token, row: row, vocab: vocab, temperature: temperature))
+    }
+
+    /// A draw from softmax(row / temperature) over the whole vocabulary and its logprob, from one
+    /// pass of exp: the unnormalised weights w_j = exp(row_j / T - m) serve both the inverse-CDF
+    /// draw (the first j whose running sum of w exceeds u * sum w) and `logprob(of:)`'s sum, so the
+    /// logprob is the one `logprob(of:)` returns. weights: (V) scratch.
+    static func drawAtTemperature(logits row: UnsafePointer<Float>, vocab: Int, temperature: Float,
+                                  weights w: UnsafeMutablePointer<Float>, rng: inout SeededGenerator) -> (token: Int32, logprob: Float) {
+        let inv = 1 / temperature
+        let m = inv * FastMath.max(row, count: vocab)
+        let total = FastMath.expSum(w, row, scale: inv, shift: m, count: vocab)
+        let target = rng.nextUniform() * total
+        var running = 0.0, token = -1
+        for j in 0..<vocab where w[j] > 0 {
+            token = j  // the last possible token, should rounding leave target past the running sum
+            running += Double(w[j])
+            if target < running { break }
+        }
+        token = max(token, 0)  // only NaN logits leave no positive weight
+        return (Int32(token), inv * row[token] - (m + Float(log(total))))
     }
 
     /// Draws from the softmax of the candidates' logits with one uniform number.

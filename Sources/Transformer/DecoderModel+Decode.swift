@@ -18,68 +18,82 @@ extension DecoderModel {
 
     /// Appends one token to each running row (`rows` index the cache) at the given positions and
     /// returns their next-token logits (R, V).
+    ///
+    /// Untaped, and it makes no tensors: the step's buffers live in the cache (`DecodeWorkspace`),
+    /// and the returned logits are a view of one of them, valid until the next step on this cache.
     public func decodeStep(cache: KVCache, rows active: [Int], tokens: [Int32], positions: [Int32]) -> Tensor {
-        precondition(active.count == tokens.count && tokens.count == positions.count && cache.length < cache.capacity,
-                     "decodeStep: \(active.count) rows, \(tokens.count) tokens, cache \(cache.length)/\(cache.capacity)")
+        precondition(active.count == tokens.count && tokens.count == positions.count && cache.length < cache.capacity
+                     && active.allSatisfy { (0..<cache.rows).contains($0) } && positions.allSatisfy { $0 >= 0 },
+                     "decodeStep: rows \(active) of a \(cache.rows)-row cache, \(tokens.count) tokens, positions \(positions), "
+                     + "cache \(cache.length)/\(cache.capacity)")
         let c = config
         let r = active.count
-        let tape = Tape(recording: false)
-        let rope = RotaryTable(positions: positions, headDim: c.headDim, theta: c.ropeTheta)
-        var x = tape.embedding(embed, ids: tokens, idShape: [r])  // (R, C)
+        let ws = cache.decodeWorkspace ?? DecodeWorkspace(config: c, rows: cache.rows, capacity: cache.capacity)
+        cache.decodeWorkspace = ws
+        ws.cover(position: Int(positions.max() ?? 0))
+        let (hidden, qWidth, kvWidth, inter) = (c.hiddenSize, c.headCount * c.headDim, c.kvHeadCount * c.headDim, c.intermediateSize)
+        for (i, id) in tokens.enumerated() {  // x (R, C)
+            precondition(id >= 0 && Int(id) < c.vocabSize, "decodeStep: token \(id) outside the vocabulary of \(c.vocabSize)")
+            (ws.x.pointer + i * hidden).update(from: embed.data + Int(id) * hidden, count: hidden)
+        }
         for (l, block) in blocks.enumerated() {
-            let h = tape.rmsNorm(x, weight: block.inputNorm, eps: c.rmsNormEps)
-            var q = tape.reshape(tape.linear(h, block.q, bias: block.qBias), [r, 1, c.headCount, c.headDim])
-            var k = tape.reshape(tape.linear(h, block.k, bias: block.kBias), [r, 1, c.kvHeadCount, c.headDim])
-            let v = tape.linear(h, block.v, bias: block.vBias)  // (R, Hkv*D)
-            if let qNorm = block.qNorm, let kNorm = block.kNorm {
-                q = tape.rmsNorm(q, weight: qNorm, eps: c.rmsNormEps)
-                k = tape.rmsNorm(k, weight: kNorm, eps: c.rmsNormEps)
-            }
-            q = tape.rope(q, table: rope)
-            k = tape.rope(k, table: rope)
-            cache.storeStep(layer: l, rows: active, k: k, v: v)
-            let attended = cachedAttention(q: q, cache: cache, layer: l, rows: active)  // (R, H*D)
-            x = tape.add(x, tape.linear(attended, block.o, bias: block.oBias))
-            let h2 = tape.rmsNorm(x, weight: block.postNorm, eps: c.rmsNormEps)
-            let gated = tape.swiglu(gate: tape.linear(h2, block.gate, bias: block.gateBias),
-                                    up: tape.linear(h2, block.up, bias: block.upBias))
-            x = tape.add(x, tape.linear(gated, block.down, bias: block.downBias))
+            DecodeKernels.rmsNorm(ws.normed.pointer, ws.x.pointer, weight: block.inputNorm, rows: r, eps: c.rmsNormEps)
+            DecodeKernels.linear(ws.normed.pointer, rows: r, [  // q (R, H*D), k, v (R, Hkv*D)
+                .init(weight: block.q, bias: block.qBias, out: ws.q.pointer, outStride: qWidth),
+                .init(weight: block.k, bias: block.kBias, out: ws.k.pointer, outStride: kvWidth),
+                .init(weight: block.v, bias: block.vBias, out: ws.v.pointer, outStride: kvWidth),
+            ])
+            cachedAttention(ws, cache: cache, layer: l, block: block, rows: active, positions: positions)  // (R, H*D)
+            DecodeKernels.linear(ws.attended.pointer, rows: r, [  // x += o
+                .init(weight: block.o, bias: block.oBias, out: ws.x.pointer, outStride: hidden, accumulate: true),
+            ])
+            DecodeKernels.rmsNorm(ws.normed.pointer, ws.x.pointer, weight: block.postNorm, rows: r, eps: c.rmsNormEps)
+            DecodeKernels.swigluLinear(ws.normed.pointer, rows: r, gate: block.gate, gateBias: block.gateBias,  // (R, I)
+                                       up: block.up, upBias: block.upBias, out: ws.gated.pointer, outStride: inter)
+            DecodeKernels.linear(ws.gated.pointer, rows: r, [  // x += down
+                .init(weight: block.down, bias: block.downBias, out: ws.x.pointer, outStride: hidden, accumulate: true),
+            ])
         }
         cache.finishStep(rows: active)
-        return logits(tape, hidden: tape.rmsNorm(x, weight: finalNorm, eps: c.rmsNormEps))
+        DecodeKernels.rmsNorm(ws.normed.pointer, ws.x.pointer, weight: finalNorm, rows: r, eps: c.rmsNormEps)
+        DecodeKernels.linear(ws.normed.pointer, rows: r, [.init(weight: lmHead, out: ws.logits.pointer, outStride: c.vocabSize)])
+        return Tensor(shape: [r, c.vocabSize], storage: Storage(viewOf: ws.logits, offset: 0, count: r * c.vocabSize))
     }
 
-    /// One query per running row against its cached keys 0...length (the new position included).
-    /// q: (R, 1, H, D) -> (R, H*D). Each kv head's G query heads go through two small GEMMs.
-    func cachedAttention(q: Tensor, cache: KVCache, layer: Int, rows active: [Int]) -> Tensor {
+    /// Per running row: Qwen3's per-head q/k norms, RoPE at the row's position, its new key and
+    /// value into the cache, then each kv head's G queries against the cached keys 0...length.
+    /// The workspace's q (R, H*D), k, v (R, Hkv*D) -> attended (R, H*D).
+    func cachedAttention(_ ws: DecodeWorkspace, cache: KVCache, layer: Int, block: Block, rows active: [Int], positions: [Int32]) {
         let c = config
         let (d, g, n) = (c.headDim, c.headCount / c.kvHeadCount, cache.length + 1)
-        let out = Tensor(zeros: [active.count, c.headCount * d])
+        let (qWidth, kvWidth) = (c.headCount * d, c.kvHeadCount * d)
         let scale = 1 / Float(d).squareRoot()
         let keys = cache.keys[layer].pointer, values = cache.values[layer].pointer
-        ThreadPool.shared.parallelFor(active.count * c.kvHeadCount, costPerItem: 4 * g * n * d) { tasks in
-            let scores = Storage(count: g * n)
-            for task in tasks {
-                let (r, kvh) = (task / c.kvHeadCount, task % c.kvHeadCount)
-                let row = active[r]
-                let qg = q.data + (r * c.headCount + kvh * g) * d  // (G, D)
-                let kRow = keys + cache.offset(row: row, head: kvh, position: 0)  // (L, D)
-                let vRow = values + cache.offset(row: row, head: kvh, position: 0)
-                // scores (G, L) = scale * Q K^T
-                GEMM.sgemm(transA: false, transB: true, m: g, n: n, k: d, alpha: scale, a: qg, lda: d,
-                           b: kRow, ldb: d, c: scores.pointer, ldc: n)
-                cache.keyMask.withUnsafeBufferPointer { mask in
-                    let m = mask.baseAddress! + row * cache.capacity
-                    for i in 0..<g {
-                        // The new position is visible; earlier ones when the mask allows.
-                        AttentionKernel.softmaxVisible(scores.pointer + i * n, row: n - 1, t: n, mask: m, lastAlwaysVisible: true)
+        let rotary = ws.rotary
+        cache.keyMask.withUnsafeBufferPointer { maskBuffer in
+            let mask = maskBuffer.baseAddress!
+            DecodeKernels.parallelRows(active.count, macsPerRow: 2 * c.headCount * n * d) { range in
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: g * n) { scores in
+                    for i in range {
+                        let row = active[i], position = Int(positions[i])
+                        let q = ws.q.pointer + i * qWidth, k = ws.k.pointer + i * kvWidth
+                        if let qNorm = block.qNorm, let kNorm = block.kNorm {
+                            DecodeKernels.rmsNorm(q, q, weight: qNorm, rows: c.headCount, eps: c.rmsNormEps)
+                            DecodeKernels.rmsNorm(k, k, weight: kNorm, rows: c.kvHeadCount, eps: c.rmsNormEps)
+                        }
+                        DecodeKernels.rope(q, heads: c.headCount, position: position, table: rotary)
+                        DecodeKernels.rope(k, heads: c.kvHeadCount, position: position, table: rotary)
+                        cache.storeStep(layer: layer, row: row, k: k, v: ws.v.pointer + i * kvWidth)
+                        for h in 0..<c.kvHeadCount {
+                            let start = cache.offset(row: row, head: h, position: 0)
+                            DecodeKernels.attendCached(ws.attended.pointer + i * qWidth + h * g * d, q: q + h * g * d,
+                                                       keys: keys + start, values: values + start,
+                                                       keyMask: mask + row * cache.capacity, length: n, groups: g,
+                                                       headDim: d, scale: scale, scores: scores.baseAddress!)
+                        }
                     }
                 }
-                // out (G, D) = P V
-                GEMM.sgemm(transA: false, transB: false, m: g, n: d, k: n, a: scores.pointer, lda: n,
-                           b: vRow, ldb: d, c: out.data + (r * c.headCount + kvh * g) * d, ldc: d)
             }
         }
-        return out
     }
 }

@@ -18,6 +18,8 @@ public final class KVCache {
     public private(set) var keyMask: [Int32]
     /// Positions filled so far (the same for every row).
     public private(set) var length = 0
+    /// The decode step's buffers, made by the first step.
+    var decodeWorkspace: DecodeWorkspace?
 
     public init(config: DecoderConfig, rows: Int, capacity: Int) {
         self.rows = rows
@@ -49,14 +51,12 @@ public final class KVCache {
         }
     }
 
-    /// Copies one new position's keys and values (R, Hkv, D) for the given rows to position `length`.
-    func storeStep(layer: Int, rows active: [Int], k: Tensor, v: Tensor) {
-        for (r, row) in active.enumerated() {
-            for h in 0..<kvHeads {
-                let src = (r * kvHeads + h) * headDim, dst = offset(row: row, head: h, position: length)
-                (keys[layer].pointer + dst).update(from: k.data + src, count: headDim)
-                (values[layer].pointer + dst).update(from: v.data + src, count: headDim)
-            }
+    /// Copies one row's new keys and values (Hkv, D) to position `length`.
+    func storeStep(layer: Int, row: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>) {
+        for h in 0..<kvHeads {
+            let dst = offset(row: row, head: h, position: length)
+            (keys[layer].pointer + dst).update(from: k + h * headDim, count: headDim)
+            (values[layer].pointer + dst).update(from: v + h * headDim, count: headDim)
         }
     }
 

@@ -75,4 +75,26 @@ final class SamplerTests: XCTestCase {
             XCTAssertEqual(Double(counts[i]) / Double(n), p, accuracy: 0.01)
         }
     }
+
+    /// The temperature-only chain draws from the whole vocabulary in one exp pass: the same
+    /// distribution as the candidate chain, and the logprob `logprob(of:)` gives.
+    func testTemperatureOnlyDrawFollowsTheDistribution() {
+        var rng = SeededGenerator(seed: 3)
+        let logits: [Float] = [0.5, 2, -1, 1.5, -30]
+        let temperature: Float = 0.7
+        let weights = logits.map { exp(Double($0) / Double(temperature)) }
+        var counts = [Int](repeating: 0, count: logits.count)
+        let n = 40_000
+        logits.withUnsafeBufferPointer { row in
+            for _ in 0..<n {
+                let (token, logprob) = TokenSampler.sample(logits: row.baseAddress!, vocab: logits.count,
+                                                           config: .init(temperature: temperature), rng: &rng)
+                counts[Int(token)] += 1
+                XCTAssertEqual(logprob, TokenSampler.logprob(of: token, row: row.baseAddress!, vocab: logits.count, temperature: temperature))
+            }
+        }
+        for (i, w) in weights.enumerated() {
+            XCTAssertEqual(Double(counts[i]) / Double(n), w / weights.reduce(0, +), accuracy: 0.01, "token \(i)")
+        }
+    }
 }

@@ -110,6 +110,17 @@ final class EngineTests: XCTestCase {
         seen.deallocate()
     }
 
+    /// Back-to-back jobs of a few tiny tasks, as a decode step issues them: the caller returns once
+    /// every task is done, and a worker that notices a job late runs none of a finished job's tasks.
+    func testThreadPoolBackToBackJobs() {
+        let (jobs, tasks) = (20_000, 3)
+        let hits = UnsafeMutablePointer<Int32>.allocate(capacity: jobs * tasks)
+        hits.initialize(repeating: 0, count: jobs * tasks)
+        for job in 0..<jobs { ThreadPool.shared.run(tasks: tasks) { hits[job * tasks + $0] += 1 } }
+        XCTAssertTrue((0..<(jobs * tasks)).allSatisfy { hits[$0] == 1 })
+        hits.deallocate()
+    }
+
     func testSchedules() {
         let cosine = LearningRateSchedule(.cosine, warmupSteps: 10, totalSteps: 110)
         XCTAssertEqual(cosine.multiplier(step: 0), 0)

@@ -137,4 +137,36 @@ final class KVCacheTests: XCTestCase {
             }
         }
     }
+
+    /// Many rows (not a multiple of the decode kernels' 3-row tiles), every bias, q/k norms, sizes
+    /// off the 8-lane vectors, left padding and rows that stop early: each decode step's logits
+    /// equal the full forward's.
+    func testManyRowsDecodeEqualsTheFullForward() {
+        for qkNorm in [false, true] {
+            let config = DecoderConfig(modelType: qkNorm ? "qwen3" : "qwen2", vocabSize: 97, hiddenSize: 44, intermediateSize: 72,
+                                       layerCount: 2, headCount: 4, kvHeadCount: 2, headDim: 12, qkvBias: true,
+                                       outputBias: true, mlpBias: true, qkNorm: qkNorm)
+            let model = DecoderModel(config: config)
+            model.initialize(seed: 3, std: 0.3)
+            var rng = SeededGenerator(seed: 4)
+            let (rows, prompt, time) = (7, 5, 11)
+            let ids = (0..<(rows * time)).map { _ in Int32(rng.nextInt(below: 97)) }
+            let mask = (0..<rows).flatMap { b in (0..<time).map { t -> Int32 in t < b % 3 ? 0 : 1 } }
+            let reference = model.logits(Tape(recording: false), .init(ids: ids, attentionMask: mask, batch: rows, time: time)).values
+            let cache = KVCache(config: config, rows: rows, capacity: time)
+            let promptIDs = (0..<rows).flatMap { b in ids[(b * time)..<(b * time + prompt)] }
+            let promptMask = (0..<rows).flatMap { b in mask[(b * time)..<(b * time + prompt)] }
+            _ = model.prefill(.init(ids: promptIDs, attentionMask: promptMask, batch: rows, time: prompt), cache: cache)
+            for step in prompt..<time {
+                let active = (0..<rows).filter { step < time - $0 % 2 }  // odd rows stop one step early
+                let logits = model.decodeStep(cache: cache, rows: active, tokens: active.map { ids[$0 * time + step] },
+                                              positions: active.map { Int32(step - $0 % 3) }).values
+                for (r, b) in active.enumerated() {
+                    let expected = Array(reference[((b * time + step) * 97)..<((b * time + step + 1) * 97)])
+                    assertClose(Array(logits[(r * 97)..<((r + 1) * 97)]), expected, tolerance: 1e-5,
+                                "qkNorm \(qkNorm) step \(step) row \(b)")
+                }
+            }
+        }
+    }
 }

@@ -32,4 +32,18 @@ void ck_f16_to_f32(float *dst, const uint16_t *src, int64_t n);
 /// dst[i] = fp32 src[i] rounded to the nearest IEEE half, ties to even (F16C where available).
 void ck_f32_to_f16(uint16_t *dst, const float *src, int64_t n);
 
+// ---------------------------------------------------------------- decode step (DecodeKernels.c)
+
+/// y[i][j - n0] = dot(x_i, w_j) + bias[j] (or += that with accumulate) for rows i < m and weight
+/// rows j in [n0, n1): x (m, k) with row stride ldx, w (n, k) row-major (nn.Linear's weight), y at
+/// output column n0 with row stride ldy, bias (n) or NULL.
+void ck_linear_columns(float *y, int64_t ldy, const float *x, int64_t ldx, const float *w, const float *bias,
+                       int64_t m, int64_t n0, int64_t n1, int64_t k, int accumulate);
+
+/// s (groups, n): s[g][j] = scale * dot(q_g, keys_j), for queries q (groups, d) and keys (n, d).
+void ck_attention_scores(float *s, const float *q, const float *keys, int64_t groups, int64_t n, int64_t d, float scale);
+
+/// out (groups, d): out[g] = sum_j p[g][j] * values_j, for weights p (groups, n) and values (n, d).
+void ck_weighted_sum(float *out, const float *p, const float *values, int64_t groups, int64_t n, int64_t d);
+
 #endif

@@ -35,6 +35,9 @@ public struct RotaryTable {
         sin = sinTable
         self.headDim = headDim
     }
+
+    /// The number of positions (B*T) the table holds.
+    public var positionCount: Int { cos.count / max(1, headDim / 2) }
 }
 
 @inline(__always) private func libmCos(_ x: Double) -> Double { cos(x) }
@@ -46,21 +49,29 @@ enum RoPEKernel {
     static func apply(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, table: RotaryTable,
                       positions n: Int, heads: Int, inverse: Bool, accumulate: Bool) {
         let d = table.headDim, half = d / 2
-        let sign: Float = inverse ? -1 : 1
         table.cos.withUnsafeBufferPointer { cosBuf in
             table.sin.withUnsafeBufferPointer { sinBuf in
                 for p in 0..<n {
-                    let c = cosBuf.baseAddress! + p * half, s = sinBuf.baseAddress! + p * half
-                    for h in 0..<heads {
-                        let xr = x + (p * heads + h) * d, yr = y + (p * heads + h) * d
-                        for i in 0..<half {
-                            let a = xr[i], b = xr[i + half]
-                            let lo = a * c[i] - sign * b * s[i]
-                            let hi = b * c[i] + sign * a * s[i]
-                            if accumulate { yr[i] += lo; yr[i + half] += hi } else { yr[i] = lo; yr[i + half] = hi }
-                        }
-                    }
+                    apply(y + p * heads * d, x + p * heads * d, cos: cosBuf.baseAddress! + p * half,
+                          sin: sinBuf.baseAddress! + p * half, heads: heads, headDim: d, inverse: inverse, accumulate: accumulate)
                 }
+            }
+        }
+    }
+
+    /// y (H, D) <- x (H, D) of one position, rotated by its angles' cos and sin (P each); y may be x.
+    @inline(__always)
+    static func apply(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, cos c: UnsafePointer<Float>,
+                      sin s: UnsafePointer<Float>, heads: Int, headDim d: Int, inverse: Bool, accumulate: Bool) {
+        let half = d / 2
+        let sign: Float = inverse ? -1 : 1
+        for h in 0..<heads {
+            let xr = x + h * d, yr = y + h * d
+            for i in 0..<half {
+                let a = xr[i], b = xr[i + half]
+                let lo = a * c[i] - sign * b * s[i]
+                let hi = b * c[i] + sign * a * s[i]
+                if accumulate { yr[i] += lo; yr[i + half] += hi } else { yr[i] = lo; yr[i + half] = hi }
             }
         }
     }

@@ -16,7 +16,8 @@ struct GenerateBench: ParsableCommand {
     @Option(help: "Also measure this model (folder or .gguf), e.g. models/SmolLM2-135M-Instruct.Q4_1.gguf.") var model: String?
     @Option(help: "Prompt tokens per row.") var promptTokens = 16
     @Option(help: "New tokens per row.") var newTokens = 64
-    @Option(parsing: .upToNextOption, help: "Batch sizes.") var batches: [Int] = [1, 8, 64]
+    // Not `--batches`: BenchOptions already has it (the number of timed runs), and it took the flag.
+    @Option(parsing: .upToNextOption, help: "Batch sizes.") var batchSizes: [Int] = [1, 8, 64]
 
     struct Row: Encodable {
         let model: String
@@ -35,19 +36,19 @@ struct GenerateBench: ParsableCommand {
         var models: [(String, DecoderModel)] = [("tiny", tiny)]
         if let model { models.append((URL(fileURLWithPath: model).lastPathComponent, try ModelLoading.model(model))) }
         for (name, m) in models {
-            for b in batches where b > 0 {
+            for b in batchSizes where b > 0 {
                 var rng = SeededGenerator(seed: 7)
                 let prompts = (0..<b).map { _ in (0..<promptTokens).map { _ in Int32(3 + rng.nextInt(below: m.config.vocabSize - 3)) } }
                 let generator = Generator(model: m) { _ in "" }
                 let config = GenerationConfig(maxNewTokens: newTokens, sampling: .init(temperature: 1))
                 _ = generator.generate(prompts: prompts, config: .init(maxNewTokens: 4, sampling: .init(temperature: 1)), rng: &rng)
                 var times: [Double] = []
-                for _ in 0..<3 {
+                for _ in 0..<options.batches {
                     let start = Clock.now()
                     _ = generator.generate(prompts: prompts, config: config, rng: &rng)
                     times.append(Clock.now() - start)
                 }
-                let seconds = times.sorted()[1]
+                let seconds = times.sorted()[times.count / 2]
                 let macs = m.config.forwardMACsPerToken(time: promptTokens + newTokens / 2)
                 let flops = 2 * Double(macs.matmul + macs.attention) * Double(b * (promptTokens + newTokens))
                 rows.append(Row(model: name, batch: b, tokens_per_second: Double(b * newTokens) / seconds, seconds: seconds,
