@@ -18,8 +18,9 @@ public final class ParameterSet {
             ranges.append(offset..<(offset + n))
             offset += n
         }
-        values = Storage(count: offset)
-        grads = Storage(count: offset)
+        // Mapped pages: a frozen model (the GRPO reference) never writes its gradients.
+        values = Storage(count: offset, lazilyZeroed: true)
+        grads = Storage(count: offset, lazilyZeroed: true)
         var tensors: [Tensor] = []
         var index: [String: Int] = [:]
         for (i, spec) in specs.enumerated() {

@@ -13,8 +13,10 @@ public final class Tape {
     public let isRecording: Bool
     private var steps: [Step] = []
 
+    /// A recorded op: its outputs' gradient slots (not the outputs: an output's values stay alive
+    /// only while a backward closure needs them) and the closure that propagates them.
     private struct Step {
-        let outputs: [Tensor]
+        let gradients: [Tensor.Gradient]
         let backward: () -> Void
     }
 
@@ -25,18 +27,20 @@ public final class Tape {
     /// The number of recorded ops.
     public var count: Int { steps.count }
 
-    /// An output tensor for an op; it requires a gradient when recording and any input does.
+    /// An output tensor for an op; it requires a gradient when recording and any input does. Its
+    /// values are not initialised: every op writes all of its outputs.
     func output(_ shape: [Int], _ inputs: [Tensor], name: String = "") -> Tensor {
         let needs = isRecording && inputs.contains { $0.requiresGrad }
-        return Tensor(zeros: shape, requiresGrad: needs, name: name)
+        return Tensor(shape: shape, storage: Storage(uninitializedCount: shape.reduce(1, *)), requiresGrad: needs, name: name)
     }
 
     /// Records `backward` for `output` if it requires a gradient. The closure runs only when a
     /// gradient reached `output`, and receives that gradient.
     func record(_ output: Tensor, _ backward: @escaping (Storage) -> Void) {
         guard output.requiresGrad else { return }
-        steps.append(Step(outputs: [output], backward: { [unowned output] in
-            if let g = output.grad { backward(g) }
+        let gradient = output.gradient
+        steps.append(Step(gradients: [gradient], backward: {
+            if let g = gradient.storage { backward(g) }
         }))
     }
 
@@ -44,8 +48,9 @@ public final class Tape {
     /// of them and receives each output's gradient (nil where none arrived).
     func record(_ outputs: [Tensor], _ backward: @escaping ([Storage?]) -> Void) {
         guard outputs.contains(where: { $0.requiresGrad }) else { return }
-        steps.append(Step(outputs: outputs, backward: { [outputs] in
-            let grads = outputs.map { $0.grad }
+        let gradients = outputs.map(\.gradient)
+        steps.append(Step(gradients: gradients, backward: {
+            let grads = gradients.map(\.storage)
             if grads.contains(where: { $0 != nil }) { backward(grads) }
         }))
     }
@@ -71,23 +76,36 @@ public final class Tape {
             let g = output.ensureGrad()
             for i in 0..<seed.count { g.pointer[i] += seed[i] }
         }
-        for step in steps.reversed() { step.backward() }
+        // Each op's gradient is complete once its backward has run (its consumers come later on
+        // the tape and ran first), so release the op right away: its closure's saved activations
+        // and its outputs' gradients. Peak memory is then the forward's activations plus a few
+        // gradients, not activations plus every intermediate gradient.
+        while let step = steps.popLast() {
+            step.backward()
+            for gradient in step.gradients { gradient.release() }
+        }
         reset()
     }
 
     /// Forgets the recorded ops and the gradients of their outputs (parameter gradients stay).
     public func reset() {
-        for step in steps { for output in step.outputs { output.releaseGrad() } }
+        for step in steps { for gradient in step.gradients { gradient.release() } }
         steps.removeAll(keepingCapacity: true)
     }
 
     /// A tensor with a new shape sharing `x`'s storage and, when recording, its gradient.
     public func reshape(_ x: Tensor, _ shape: [Int]) -> Tensor {
         precondition(shape.reduce(1, *) == x.count, "reshape: \(x.shape) -> \(shape) changes the element count")
-        let view = Tensor(shape: shape, storage: x.storage,
-                          requiresGrad: isRecording && x.requiresGrad, name: x.name)
-        if view.requiresGrad { view.bindGradient(x.ensureGrad()) }
-        return view
+        return Tensor(shape: shape, storage: x.storage, requiresGrad: isRecording && x.requiresGrad, name: x.name,
+                      gradient: x.gradient)
+    }
+}
+
+extension Tape {
+    /// The gradient buffer of `t` (allocated zero-filled on first use) when gradients flow into
+    /// it, else nil: what a backward closure accumulates into.
+    static func gradient(_ t: Tensor) -> UnsafeMutablePointer<Float>? {
+        t.requiresGrad ? t.ensureGrad().pointer : nil
     }
 }
 

@@ -8,8 +8,10 @@ public final class Tensor: @unchecked Sendable {
     public let storage: Storage
     /// Whether gradients flow into this tensor (parameters, and outputs of recorded ops).
     public let requiresGrad: Bool
+    /// Where the gradient accumulates; shared with reshaped views of this tensor.
+    let gradient: Gradient
     /// The gradient, allocated on first use during backward (or bound to a parameter buffer).
-    public internal(set) var grad: Storage?
+    public var grad: Storage? { gradient.storage }
     /// A readable name for messages (parameters carry their Hugging Face name).
     public var name: String
 
@@ -17,7 +19,13 @@ public final class Tensor: @unchecked Sendable {
     public var rank: Int { shape.count }
     public var data: UnsafeMutablePointer<Float> { storage.pointer }
 
-    public init(shape: [Int], storage: Storage, requiresGrad: Bool = false, name: String = "") {
+    public convenience init(shape: [Int], storage: Storage, requiresGrad: Bool = false, name: String = "") {
+        self.init(shape: shape, storage: storage, requiresGrad: requiresGrad, name: name,
+                  gradient: Gradient(count: storage.count))
+    }
+
+    /// A tensor whose gradient accumulates in `gradient` (a reshaped view shares its base's).
+    init(shape: [Int], storage: Storage, requiresGrad: Bool, name: String, gradient: Gradient) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
         precondition(shape.reduce(1, *) == storage.count,
                      "Tensor: shape \(shape) holds \(shape.reduce(1, *)) elements, storage has \(storage.count)")
@@ -25,6 +33,7 @@ public final class Tensor: @unchecked Sendable {
         self.storage = storage
         self.requiresGrad = requiresGrad
         self.name = name
+        self.gradient = gradient
     }
 
     /// A zero-filled tensor.
@@ -58,19 +67,35 @@ public final class Tensor: @unchecked Sendable {
     /// Binds the gradient to caller-owned storage (a view into a flat gradient buffer).
     public func bindGradient(_ storage: Storage) {
         precondition(storage.count == count, "bindGradient: \(storage.count) floats for shape \(shape)")
-        grad = storage
+        gradient.storage = storage
     }
 
     /// The gradient storage, allocated zero-filled if absent.
-    func ensureGrad() -> Storage {
-        if let g = grad { return g }
-        let g = Storage(count: count)
-        grad = g
-        return g
-    }
+    func ensureGrad() -> Storage { gradient.ensure() }
 
-    /// Drops an intermediate gradient (tensors bound to parameter buffers keep theirs).
-    func releaseGrad() { grad = nil }
+    /// The gradient slot when gradients flow into this tensor: what a backward closure captures
+    /// when it needs this tensor's gradient but not its values, so the values can be freed.
+    var gradientIfRequired: Gradient? { requiresGrad ? gradient : nil }
+
+    /// A tensor's gradient buffer, allocated zero-filled on first use. It lives apart from the
+    /// tensor so that the tape and the backward closures can hold a gradient without keeping the
+    /// tensor's values alive (an `add` or `rope` backward needs no input values).
+    final class Gradient {
+        let count: Int
+        var storage: Storage?
+
+        init(count: Int) { self.count = count }
+
+        func ensure() -> Storage {
+            if let g = storage { return g }
+            let g = Storage(count: count)
+            storage = g
+            return g
+        }
+
+        /// Drops an intermediate gradient.
+        func release() { storage = nil }
+    }
 
     /// The product of the dimensions before the last one: the number of rows.
     public var rows: Int { shape.dropLast().reduce(1, *) }

@@ -109,10 +109,10 @@ public final class DecoderModel {
         let rope = RotaryTable(positions: batch.positions, headDim: c.headDim, theta: c.ropeTheta)
         var x = tape.embedding(embed, ids: batch.ids, idShape: [b, t])  // (B, T, C)
         for (l, block) in blocks.enumerated() {
-            let h = tape.rmsNorm(x, weight: block.inputNorm, eps: c.rmsNormEps)
-            var q = tape.reshape(tape.linear(h, block.q, bias: block.qBias), [b, t, c.headCount, c.headDim])
-            var k = tape.reshape(tape.linear(h, block.k, bias: block.kBias), [b, t, c.kvHeadCount, c.headDim])
-            let v = tape.reshape(tape.linear(h, block.v, bias: block.vBias), [b, t, c.kvHeadCount, c.headDim])
+            let qkv = projections(tape, x, block)
+            var q = tape.reshape(qkv[0], [b, t, c.headCount, c.headDim])
+            var k = tape.reshape(qkv[1], [b, t, c.kvHeadCount, c.headDim])
+            let v = tape.reshape(qkv[2], [b, t, c.kvHeadCount, c.headDim])
             if let qNorm = block.qNorm, let kNorm = block.kNorm {
                 q = tape.rmsNorm(q, weight: qNorm, eps: c.rmsNormEps)  // over D, per head
                 k = tape.rmsNorm(k, weight: kNorm, eps: c.rmsNormEps)
@@ -120,15 +120,29 @@ public final class DecoderModel {
             q = tape.rope(q, table: rope)
             k = tape.rope(k, table: rope)
             cache?.storePrefill(layer: l, k: k, v: v, time: t)
-            let attended = tape.attention(q: q, k: k, v: v, keyMask: batch.attentionMask)  // (B, T, H, D)
-            let o = tape.linear(tape.reshape(attended, [b, t, c.headCount * c.headDim]), block.o, bias: block.oBias)
-            x = tape.add(x, o)
-            let h2 = tape.rmsNorm(x, weight: block.postNorm, eps: c.rmsNormEps)
-            let gated = tape.swiglu(gate: tape.linear(h2, block.gate, bias: block.gateBias),
-                                    up: tape.linear(h2, block.up, bias: block.upBias))  // (B, T, I)
-            x = tape.add(x, tape.linear(gated, block.down, bias: block.downBias))
+            // Backward recomputes the attention output, and below the last block the MLP's up
+            // projection, rather than keep them (bitwise the same). Memory peaks in the last
+            // block's MLP backward, which runs first, while every block's activations are alive:
+            // recomputing its up projection there would cost time without lowering the peak.
+            x = tape.add(x, tape.attention(q: q, k: k, v: v, keyMask: batch.attentionMask,
+                                           output: LinearWeights(block.o, bias: block.oBias), recomputeAttended: true))
+            x = tape.add(x, mlp(tape, x, block, recomputeUp: l < blocks.count - 1))
         }
         return tape.rmsNorm(x, weight: finalNorm, eps: c.rmsNormEps)
+    }
+
+    /// The block's query, key and value projections of the normalised residual stream x (..., C).
+    private func projections(_ tape: Tape, _ x: Tensor, _ block: Block) -> [Tensor] {
+        tape.normalizedLinears(x, norm: block.inputNorm, eps: config.rmsNormEps,
+                               [LinearWeights(block.q, bias: block.qBias), LinearWeights(block.k, bias: block.kBias),
+                                LinearWeights(block.v, bias: block.vBias)])
+    }
+
+    /// The block's MLP on the residual stream x (..., C), before the residual add.
+    private func mlp(_ tape: Tape, _ x: Tensor, _ block: Block, recomputeUp: Bool) -> Tensor {
+        tape.gatedMLP(x, norm: block.postNorm, eps: config.rmsNormEps, gate: LinearWeights(block.gate, bias: block.gateBias),
+                      up: LinearWeights(block.up, bias: block.upBias), down: LinearWeights(block.down, bias: block.downBias),
+                      recomputeUp: recomputeUp)
     }
 
     /// Logits (..., V) of hidden states (..., C).

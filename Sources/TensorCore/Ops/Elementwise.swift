@@ -7,8 +7,9 @@ extension Tape {
         checkShapes(a.shape == b.shape, "add", "shapes differ: \(a.shape) and \(b.shape)")
         let y = output(a.shape, [a, b])
         for i in 0..<a.count { y.data[i] = a.data[i] + b.data[i] }
+        let gradients = [a.gradientIfRequired, b.gradientIfRequired], count = a.count
         record(y) { dy in
-            for t in [a, b] where t.requiresGrad { Kernels.accumulate(t.ensureGrad().pointer, dy.pointer, count: t.count) }
+            for case let g? in gradients { Kernels.accumulate(g.ensure().pointer, dy.pointer, count: count) }
         }
         return y
     }
@@ -21,8 +22,9 @@ extension Tape {
         for r in 0..<rows {
             for c in 0..<cols { y.data[r * cols + c] = x.data[r * cols + c] + bias.data[c] }
         }
+        let dx = x.gradientIfRequired
         record(y) { dy in
-            if x.requiresGrad { Kernels.accumulate(x.ensureGrad().pointer, dy.pointer, count: x.count) }
+            if let dx { Kernels.accumulate(dx.ensure().pointer, dy.pointer, count: rows * cols) }
             if bias.requiresGrad { Kernels.addRowSums(bias.ensureGrad().pointer, dy.pointer, rows: rows, cols: cols) }
         }
         return y
@@ -51,8 +53,9 @@ extension Tape {
     public func scale(_ x: Tensor, _ s: Float) -> Tensor {
         let y = output(x.shape, [x])
         for i in 0..<x.count { y.data[i] = s * x.data[i] }
+        let dx = x.gradientIfRequired, count = x.count
         record(y) { dy in
-            if x.requiresGrad { Kernels.accumulate(x.ensureGrad().pointer, dy.pointer, alpha: s, count: x.count) }
+            if let dx { Kernels.accumulate(dx.ensure().pointer, dy.pointer, alpha: s, count: count) }
         }
         return y
     }
@@ -63,10 +66,11 @@ extension Tape {
         var total = 0.0
         for i in 0..<x.count { total += Double(x.data[i]) }
         y.data[0] = Float(total)
+        let gradient = x.gradientIfRequired, count = x.count
         record(y) { dy in
-            if x.requiresGrad {
-                let g = dy.pointer[0], dx = x.ensureGrad().pointer
-                for i in 0..<x.count { dx[i] += g }
+            if let gradient {
+                let g = dy.pointer[0], dx = gradient.ensure().pointer
+                for i in 0..<count { dx[i] += g }
             }
         }
         return y

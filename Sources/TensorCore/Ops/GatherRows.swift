@@ -12,9 +12,10 @@ extension Tape {
         for (r, source) in rows.enumerated() {
             (y.data + r * c).update(from: x.data + source * c, count: c)
         }
+        let gradient = x.gradientIfRequired  // the backward needs x's gradient, not its values
         record(y) { dy in
-            guard x.requiresGrad else { return }
-            let dx = x.ensureGrad().pointer
+            guard let gradient else { return }
+            let dx = gradient.ensure().pointer
             for (r, source) in rows.enumerated() {
                 Kernels.accumulate(dx + source * c, dy.pointer + r * c, count: c)
             }

@@ -63,31 +63,60 @@ extension Tape {
     /// - x: (..., In); weight: (Out, In); bias: (Out) or nil.
     /// - returns: (..., Out)
     public func linear(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil) -> Tensor {
-        checkShapes(weight.rank == 2 && x.lastDim == weight.shape[1], "linear",
-                    "x \(x.shape) does not match weight \(weight.shape) (Out, In)")
+        checkLinear(x, weight, bias)
         let (rows, inF, outF) = (x.rows, weight.shape[1], weight.shape[0])
-        if let bias { checkShapes(bias.shape == [outF], "linear", "bias \(bias.shape) for weight \(weight.shape)") }
         let y = output(Array(x.shape.dropLast()) + [outF], [x, weight] + (bias.map { [$0] } ?? []))
-        if let bias {
-            for r in 0..<rows { (y.data + r * outF).update(from: bias.data, count: outF) }
-        }
-        GEMM.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, a: x.data, lda: inF,
-                   b: weight.data, ldb: inF, beta: bias == nil ? 0 : 1, c: y.data, ldc: outF)
+        LinearKernel.forward(y.data, x.data, weight.data, bias?.data, rows: rows, in: inF, out: outF)
         record(y) { dy in
-            if x.requiresGrad {
-                // dx (rows, In) += dy (rows, Out) W (Out, In)
-                GEMM.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, a: dy.pointer, lda: outF,
-                           b: weight.data, ldb: inF, beta: 1, c: x.ensureGrad().pointer, ldc: inF)
-            }
-            if weight.requiresGrad {
-                // dW (Out, In) += dy^T (Out, rows) x (rows, In)
-                GEMM.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: dy.pointer, lda: outF,
-                           b: x.data, ldb: inF, beta: 1, c: weight.ensureGrad().pointer, ldc: inF)
-            }
-            if let bias, bias.requiresGrad {
-                Kernels.addRowSums(bias.ensureGrad().pointer, dy.pointer, rows: rows, cols: outF)
-            }
+            LinearKernel.backward(dx: Tape.gradient(x), dw: Tape.gradient(weight), db: bias.flatMap(Tape.gradient),
+                                  dy.pointer, x.data, weight.data, rows: rows, in: inF, out: outF)
         }
         return y
+    }
+
+    /// Checks a linear layer's shapes: x (..., In), weight (Out, In), bias (Out) or nil.
+    func checkLinear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) {
+        checkShapes(weight.rank == 2 && x.lastDim == weight.shape[1], "linear",
+                    "x \(x.shape) does not match weight \(weight.shape) (Out, In)")
+        if let bias { checkShapes(bias.shape == [weight.shape[0]], "linear", "bias \(bias.shape) for weight \(weight.shape)") }
+    }
+}
+
+/// The kernels of `Tape.linear`, shared with fused ops that recompute a layer's input in backward.
+enum LinearKernel {
+    /// y (N, Out) <- x (N, In) W^T (In, Out) + b (Out) or nil
+    static func forward(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                        _ b: UnsafePointer<Float>?, rows: Int, in inF: Int, out outF: Int) {
+        if let b {
+            for r in 0..<rows { (y + r * outF).update(from: b, count: outF) }
+        }
+        GEMM.sgemm(transA: false, transB: true, m: rows, n: outF, k: inF, a: x, lda: inF,
+                   b: w, ldb: inF, beta: b == nil ? 0 : 1, c: y, ldc: outF)
+    }
+
+    /// dx (N, In) +=, dW (Out, In) +=, db (Out) += <- dy (N, Out), x, W; each gradient only when given.
+    static func backward(dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
+                         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                         rows: Int, in inF: Int, out outF: Int) {
+        if let dx { inputGradient(dx, dy, w, rows: rows, in: inF, out: outF) }
+        parameterGradients(dw: dw, db: db, dy, x, rows: rows, in: inF, out: outF)
+    }
+
+    /// dx (N, In) += dy (N, Out) W (Out, In)
+    static func inputGradient(_ dx: UnsafeMutablePointer<Float>, _ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
+                              rows: Int, in inF: Int, out outF: Int) {
+        GEMM.sgemm(transA: false, transB: false, m: rows, n: inF, k: outF, a: dy, lda: outF,
+                   b: w, ldb: inF, beta: 1, c: dx, ldc: inF)
+    }
+
+    /// dW (Out, In) +=, db (Out) += <- dy (N, Out), x (N, In); each only when given.
+    static func parameterGradients(dw: UnsafeMutablePointer<Float>?, db: UnsafeMutablePointer<Float>?,
+                                   _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, in inF: Int, out outF: Int) {
+        if let dw {
+            // dW (Out, In) += dy^T (Out, rows) x (rows, In)
+            GEMM.sgemm(transA: true, transB: false, m: outF, n: inF, k: rows, a: dy, lda: outF,
+                       b: x, ldb: inF, beta: 1, c: dw, ldc: inF)
+        }
+        if let db { Kernels.addRowSums(db, dy, rows: rows, cols: outF) }
     }
 }

@@ -87,9 +87,10 @@ extension Tape {
                     "table has \(table.cos.count / max(1, table.headDim / 2)) positions, x \(x.shape) needs \(n)")
         let y = output(x.shape, [x])
         RoPEKernel.apply(y.data, x.data, table: table, positions: n, heads: heads, inverse: false, accumulate: false)
+        let dx = x.gradientIfRequired  // the backward needs x's gradient, not its values
         record(y) { dy in
-            if x.requiresGrad {
-                RoPEKernel.apply(x.ensureGrad().pointer, dy.pointer, table: table, positions: n, heads: heads,
+            if let dx {
+                RoPEKernel.apply(dx.ensure().pointer, dy.pointer, table: table, positions: n, heads: heads,
                                  inverse: true, accumulate: true)
             }
         }

@@ -30,10 +30,11 @@ extension Tape {
                 for c in 0..<cols { y.data[r * cols + c] *= inv }
             }
         }
+        let gradient = x.gradientIfRequired  // the backward reads y, not x
         record(y) { dy in
             // dx = y * (dy - sum(dy * y))
-            guard x.requiresGrad else { return }
-            let dx = x.ensureGrad().pointer
+            guard let gradient else { return }
+            let dx = gradient.ensure().pointer
             for r in 0..<rows {
                 let yr = y.data + r * cols, dyr = dy.pointer + r * cols
                 let dot = GEMM.dot(yr, dyr, count: cols)
@@ -54,10 +55,11 @@ extension Tape {
                 for c in 0..<cols { yr[c] = xr[c] - m - logSum }
             }
         }
+        let gradient = x.gradientIfRequired  // the backward reads y, not x
         record(y) { dy in
             // dx = dy - softmax * sum(dy)
-            guard x.requiresGrad else { return }
-            let dx = x.ensureGrad().pointer
+            guard let gradient else { return }
+            let dx = gradient.ensure().pointer
             let p = Storage(count: cols)
             for r in 0..<rows {
                 let yr = y.data + r * cols, dyr = dy.pointer + r * cols
