@@ -3,16 +3,20 @@ PyTorch CPU, same settings, same machine.
 
 Run by hand (needs `pip install "trl==1.16.*" torch transformers tokenizers datasets`):
 
-    python3 Scripts/bench_trl_grpo_step.py
+    python3 Scripts/bench_trl_grpo_step.py [--json]
+
+`grpo bench grpo-step --trl` runs this script after its own measurement and prints the ratio.
 
 Tiny Qwen2 preset (hidden 256, 4 layers, 4 heads, 2 KV heads, intermediate 768, vocab 512, tied
 embeddings, random weights), 8 prompts x 8 completions of a ~20-token prompt, max_completion_length
 32, temperature 1, beta 0.04, epsilon 0.2, num_iterations 1, loss_type dapo, 2 threads. Prints the
 median seconds per step over 10 steps after 2 warm-up steps, completion tokens/s and peak RSS.
 """
+import json
 import os
 import resource
 import statistics
+import sys
 import tempfile
 import time
 
@@ -78,6 +82,10 @@ def main():
     median = statistics.median(timed)
     tokens = statistics.median(lengths) * 64
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if "--json" in sys.argv[1:]:
+        print(json.dumps({"trl": __import__("trl").__version__, "torch": torch.__version__, "median_step_seconds": median,
+                          "completion_tokens_per_second": tokens / median, "peak_rss_mb": rss_mb}), flush=True)
+        return
     print(f"TRL {__import__('trl').__version__}, torch {torch.__version__}: median {median:.3f} s/step over {len(timed)} steps; "
           f"{tokens / median:.0f} completion tokens/s; peak RSS {rss_mb:.0f} MB")
 

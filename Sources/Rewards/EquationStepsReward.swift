@@ -10,8 +10,10 @@ public protocol ProcessReward: Reward {
 
 /// A rule-based process reward for arithmetic reasoning: every equation `expression = value` in
 /// the completion is a step, scored 1 when the expression evaluates exactly (Rational arithmetic,
-/// `x` read as `*`) to the value and 0 otherwise. The outcome score is the fraction of correct
-/// steps (nil when there is no equation to judge).
+/// `x` read as `*`) to the value and 0 otherwise. When the row has a numeric `answer` column, the
+/// final answer is one more step, ending at the end of the completion and scored as `math_answer`
+/// scores it, so a true working followed by a wrong answer is not a fully rewarded completion.
+/// The outcome score is the fraction of correct steps (nil when there is nothing to judge).
 public struct EquationStepsReward: ProcessReward {
     public let name = "equation_steps"
     public let weight: Double
@@ -28,16 +30,24 @@ public struct EquationStepsReward: ProcessReward {
     }
 
     public func stepScores(completions: [String], columns: [[String: JSONValue]]) throws -> [[(end: Int, reward: Double)]] {
-        completions.map { text in
-            let ns = text as NSString
-            return Self.pattern.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { match in
-                let expression = ns.substring(with: match.range(at: 1)).replacingOccurrences(of: "x", with: "*")
-                let claimed = Rational(ns.substring(with: match.range(at: 2)))
-                let value = try? ExpressionParser().parse(expression).evaluate()
-                // The end as a Character offset (the trainer maps it to a token).
-                let end = String(ns.substring(to: match.range.location + match.range.length)).count
-                return (end: end, reward: (value != nil && value == claimed) ? 1 : 0)
-            }
+        zip(completions, columns).map { text, row in
+            let answerStep = row["answer"]
+                .flatMap { AnswerExtractor.matches(completion: text, answer: $0) }
+                .map { (end: text.count, reward: $0 ? 1.0 : 0.0) }
+            return equations(in: text) + (answerStep.map { [$0] } ?? [])
+        }
+    }
+
+    /// The equation steps of one completion, in order.
+    func equations(in text: String) -> [(end: Int, reward: Double)] {
+        let ns = text as NSString
+        return Self.pattern.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { match in
+            let expression = ns.substring(with: match.range(at: 1)).replacingOccurrences(of: "x", with: "*")
+            let claimed = Rational(ns.substring(with: match.range(at: 2)))
+            let value = try? ExpressionParser().parse(expression).evaluate()
+            // The end as a Character offset (the trainer maps it to a token).
+            let end = String(ns.substring(to: match.range.location + match.range.length)).count
+            return (end: end, reward: (value != nil && value == claimed) ? 1 : 0)
         }
     }
 }

@@ -16,9 +16,16 @@ struct GRPOStepBench: ParsableCommand {
     @OptionGroup var options: BenchOptions
     @Option(help: "Timed steps (median reported).") var steps = 10
     @Option(help: "Untimed warm-up steps.") var warmup = 2
+    @Flag(help: "Then run TRL's step on the same machine (Scripts/bench_trl_grpo_step.py; needs Python with trl 1.16, torch, datasets) and print the ratio.")
+    var trl = false
+    @Option(help: "The Python that runs the TRL script.") var python = "python3"
+    @Option(help: "The TRL script.") var trlScript = "Scripts/bench_trl_grpo_step.py"
 
     func validate() throws {
         guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be >= 1 and --warmup >= 0") }
+        if trl && !FileManager.default.fileExists(atPath: trlScript) {
+            throw ValidationError("--trl: no script at \(trlScript) (run from the repository root or pass --trl-script)")
+        }
     }
 
     /// Token ids as text: the bench only needs lengths and ids; rewards are seeded random numbers
@@ -47,6 +54,51 @@ struct GRPOStepBench: ParsableCommand {
         let peak_rss_mb: Double
         let gflops: Double
         let peak_ratio: Double
+        var trl: TRLReport?
+        var speedup_vs_trl: Double?
+    }
+
+    /// The TRL comparison could not run (no script, Python failed, no report line).
+    struct TRLBenchError: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// What Scripts/bench_trl_grpo_step.py --json prints.
+    struct TRLReport: Codable {
+        let trl: String
+        let torch: String
+        let median_step_seconds: Double
+        let completion_tokens_per_second: Double
+        let peak_rss_mb: Double
+    }
+
+    /// Runs the TRL script and reads its JSON line; errors name the command and show its stderr.
+    func runTRL() throws -> TRLReport {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [python, trlScript, "--json"]
+        // stdout through a pipe (one JSON line); stderr (TRL's progress bars) to a file shown on failure.
+        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-bench-trl-\(getpid()).stderr")
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errURL) }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let errData = (try? Data(contentsOf: errURL)) ?? Data()
+        let command = "\(python) \(trlScript) --json"
+        guard process.terminationStatus == 0 else {
+            let tail = String(decoding: errData.suffix(2000), as: UTF8.self)
+            throw TRLBenchError("--trl: `\(command)` exited with status \(process.terminationStatus):\n\(tail)")
+        }
+        guard let line = String(decoding: outData, as: UTF8.self).split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let report = try? JSONDecoder().decode(TRLReport.self, from: Data(line.utf8)) else {
+            throw TRLBenchError("--trl: `\(command)` printed no JSON report line")
+        }
+        return report
     }
 
     func run() throws {
@@ -88,16 +140,26 @@ struct GRPOStepBench: ParsableCommand {
         let sequenceTokens = 64 * 20 + tokens
         let flops = perToken * (2 * sequenceTokens + 2 * sequenceTokens + 6 * sequenceTokens)
         let peak = MachinePeak.fmaGFLOPS()
-        let report = Report(median_step_seconds: stepTime, generate_seconds: median("time/generate"),
+        var report = Report(median_step_seconds: stepTime, generate_seconds: median("time/generate"),
                             reference_seconds: median("time/reference"), policy_seconds: median("time/policy"),
                             optimizer_seconds: median("time/optimizer"), completion_tokens_per_second: tokens / stepTime,
                             peak_rss_mb: Double(Clock.peakRSS()) / 1_048_576, gflops: flops / stepTime / 1e9,
                             peak_ratio: flops / stepTime / 1e9 / peak)
+        if trl {
+            let theirs = try runTRL()
+            report.trl = theirs
+            report.speedup_vs_trl = theirs.median_step_seconds / stepTime
+        }
         if options.json { return try printJSON(report) }
         print("GRPO step, tiny preset (\(config.parameterCount) parameters), 8 prompts x 8 completions, <= 32 new tokens, beta 0.04")
         print(String(format: "median %.3f s/step over %d steps: generate %.3f, reference %.3f, policy fwd+bwd %.3f, optimizer %.3f",
                      stepTime, steps, report.generate_seconds, report.reference_seconds, report.policy_seconds, report.optimizer_seconds))
         print(String(format: "%.0f completion tokens/s; peak RSS %.0f MB; %.1f GFLOP/s = %.3f of peak", report.completion_tokens_per_second,
                      report.peak_rss_mb, report.gflops, report.peak_ratio))
+        if let theirs = report.trl, let speedup = report.speedup_vs_trl {
+            print("TRL \(theirs.trl) (torch \(theirs.torch)), same settings, same machine: " + String(format: "median %.3f s/step; %.0f completion tokens/s; peak RSS %.0f MB",
+                         theirs.median_step_seconds, theirs.completion_tokens_per_second, theirs.peak_rss_mb))
+            print(String(format: "ours vs TRL: %.2fx the steps per second, %.2fx the peak RSS", speedup, report.peak_rss_mb / theirs.peak_rss_mb))
+        }
     }
 }
