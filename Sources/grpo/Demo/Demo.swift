@@ -18,7 +18,7 @@ struct SFTDemo: ParsableCommand {
     @Option(help: "SFT optimizer steps.") var sftSteps = 390
 
     func run() throws {
-        var recipe = try RecipeDemo.parse(["--out", out, "--seed", String(seed), "--sft-steps", String(sftSteps), "--grpo-steps", "0"])
+        let recipe = try RecipeDemo.parse(["--out", out, "--seed", String(seed), "--sft-steps", String(sftSteps), "--grpo-steps", "0"])
         try recipe.run()
     }
 }

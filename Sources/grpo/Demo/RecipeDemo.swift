@@ -17,9 +17,9 @@ struct RecipeDemo: ParsableCommand {
     @Option(help: "Working folder (replaced stage by stage).") var out = "runs/demo"
     @Option(help: "Seed for data, initialisation and sampling.") var seed = 1
     @Option(help: "SFT optimizer steps (the budget that lands the starting policy at 20-70% greedy accuracy).") var sftSteps = 390
-    @Option(help: "GRPO optimizer steps (0: stop after SFT).") var grpoSteps = 120
+    @Option(help: "GRPO optimizer steps (0: stop after SFT).") var grpoSteps = 300
     @Option(help: "GRPO learning rate.") var grpoLearningRate = 1e-5
-    @Option(help: "Held-out evaluations during GRPO every this many steps.") var evalEvery = 20
+    @Option(help: "Held-out evaluations during GRPO every this many steps.") var evalEvery = 50
 
     func validate() throws {
         guard sftSteps >= 1, grpoSteps >= 0, evalEvery >= 1, grpoLearningRate > 0 else {
