@@ -31,10 +31,11 @@ public struct EquationStepsReward: ProcessReward {
 
     public func stepScores(completions: [String], columns: [[String: JSONValue]]) throws -> [[(end: Int, reward: Double)]] {
         zip(completions, columns).map { text, row in
-            let answerStep = row["answer"]
-                .flatMap { AnswerExtractor.matches(completion: text, answer: $0) }
-                .map { (end: text.count, reward: $0 ? 1.0 : 0.0) }
-            return equations(in: text) + (answerStep.map { [$0] } ?? [])
+            var steps = equations(in: text)
+            if let correct = row["answer"].flatMap({ AnswerExtractor.matches(completion: text, answer: $0) }) {
+                steps.append((end: text.count, reward: correct ? 1 : 0))
+            }
+            return steps
         }
     }
 

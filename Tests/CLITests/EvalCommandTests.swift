@@ -7,22 +7,9 @@ import XCTest
 
 /// `grpo eval` prints the Evaluator's figures for a model and a JSONL file, and names a bad file.
 final class EvalCommandTests: XCTestCase {
-    var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("grpo")
-    }
+    var binary: URL { GRPOBinary.url }
 
-    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
-    }
+    func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) { try GRPOBinary.run(arguments) }
 
     func testEvalMatchesTheEvaluatorAndRejectsBadInput() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no grpo binary at \(binary.path)")

@@ -7,10 +7,7 @@ import XCTest
 /// Runs the `grpo` binary: a training process killed with SIGKILL mid-run leaves its last checkpoint
 /// whole, and `--resume` finishes the run from it.
 final class KillAndResumeTests: XCTestCase {
-    /// The grpo binary next to the test bundle (SwiftPM builds every product into the same folder).
-    var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("grpo")
-    }
+    var binary: URL { GRPOBinary.url }
 
     func testSIGKILLThenResume() throws {
         try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: binary.path), "no grpo binary at \(binary.path)")
