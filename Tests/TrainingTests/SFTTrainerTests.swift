@@ -60,9 +60,11 @@ final class SFTTrainerTests: XCTestCase {
         return model
     }
 
-    func trainer(_ config: SFTConfig, _ model: DecoderModel) throws -> SFTTrainer {
+    func trainer(_ config: SFTConfig, _ model: DecoderModel,
+                 verify: @escaping (String, [String: JSONValue]) -> Bool? = { text, columns in text == columns["answer"]?.stringValue })
+        throws -> SFTTrainer {
         let t = try SFTTrainer(config: config, model: model, codec: CharCodec(), train: additionExamples(40, seed: 1),
-                               eval: additionExamples(8, seed: 2), tokenizerSource: nil) { text, columns in text == columns["answer"]?.stringValue }
+                               eval: additionExamples(8, seed: 2), tokenizerSource: nil, verify: verify)
         t.log = { _ in }
         return t
     }
@@ -105,6 +107,30 @@ final class SFTTrainerTests: XCTestCase {
         let after = t.evaluations.last!
         XCTAssertLessThan(after.loss, before.loss * 0.7, "held-out loss \(before.loss) -> \(after.loss)")
         XCTAssertEqual(try TrainingCheckpoint.list(dir.appendingPathComponent("falls")).map(\.step), [40, 60])
+    }
+
+    /// stop_at_eval_accuracy ends the run, with a checkpoint, at the first evaluation that reaches it;
+    /// an evaluation below it changes nothing. (The verifier stands in for the model's accuracy.)
+    func testStopsAtTheTargetAccuracy() throws {
+        let extra = ["eval_file=unused", "eval_steps=3", "stop_at_eval_accuracy=0.5"]
+        let stopped = try trainer(try config("stop", extra), freshModel()) { _, columns in columns["answer"]?.stringValue != nil }
+        try stopped.run(resume: false)
+        XCTAssertEqual(stopped.state.step, 3)
+        XCTAssertEqual(stopped.evaluations.map(\.accuracy), [1])
+        XCTAssertEqual(try TrainingCheckpoint.list(dir.appendingPathComponent("stop")).map(\.step), [3])
+
+        let full = try trainer(try config("full", extra), freshModel()) { _, _ in false }
+        try full.run(resume: false)
+        XCTAssertEqual(full.state.step, 8)
+        XCTAssertEqual(full.evaluations.map(\.step), [3, 6, 8])
+        XCTAssertEqual(try TrainingCheckpoint.list(dir.appendingPathComponent("full")).map(\.step), [4, 8])
+
+        XCTAssertThrowsError(try config("x", ["eval_file=e", "stop_at_eval_accuracy=1.5"])) { error in
+            XCTAssertTrue("\(error)".contains("stop_at_eval_accuracy") && "\(error)".contains("1.5"), "\(error)")
+        }
+        XCTAssertThrowsError(try config("x", ["stop_at_eval_accuracy=0.4"])) { error in
+            XCTAssertTrue("\(error)".contains("needs eval_file"), "\(error)")
+        }
     }
 
     func testBadConfigsAreNamed() throws {

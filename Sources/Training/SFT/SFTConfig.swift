@@ -16,6 +16,8 @@ public struct SFTConfig: Sendable {
     public var evalSteps: Int
     public var evalSamples: Int
     public var evalMaxNewTokens: Int
+    /// End training at the first held-out evaluation whose greedy accuracy reaches this (0: never).
+    public var stopAtEvalAccuracy: Double
     public var saveSteps: Int
     public var saveTotalLimit: Int
     public var useChatTemplate: Bool
@@ -37,6 +39,8 @@ public struct SFTConfig: Sendable {
         ConfigKey("eval_steps", .int, .int(100), "steps between held-out evaluations (0: only at the end)"),
         ConfigKey("eval_samples", .int, .int(200), "held-out rows used per evaluation"),
         ConfigKey("eval_max_new_tokens", .int, .int(32), "generation budget of the greedy accuracy check"),
+        ConfigKey("stop_at_eval_accuracy", .double, .double(0),
+                  "end training (with a checkpoint) at the first evaluation whose greedy accuracy reaches this; 0: never"),
         ConfigKey("save_steps", .int, .int(500), "steps between checkpoints (one is always written at the end)"),
         ConfigKey("save_total_limit", .int, .int(2), "checkpoints kept (0 keeps all)"),
         ConfigKey("use_chat_template", .bool, .bool(false), "wrap prompts with the tokenizer's chat template"),
@@ -60,6 +64,7 @@ public struct SFTConfig: Sendable {
         evalSteps = c.int("eval_steps")
         evalSamples = c.int("eval_samples")
         evalMaxNewTokens = c.int("eval_max_new_tokens")
+        stopAtEvalAccuracy = c.double("stop_at_eval_accuracy")
         saveSteps = c.int("save_steps")
         saveTotalLimit = c.int("save_total_limit")
         useChatTemplate = c.bool("use_chat_template")
@@ -73,6 +78,12 @@ public struct SFTConfig: Sendable {
         }
         if evalSteps < 0 || saveTotalLimit < 0 || evalSamples < 0 || evalMaxNewTokens < 1 {
             throw c.invalid("eval_steps/save_total_limit/eval_samples/eval_max_new_tokens", "out of range")
+        }
+        if !(0...1).contains(stopAtEvalAccuracy) {
+            throw c.invalid("stop_at_eval_accuracy", "must be between 0 and 1, got \(stopAtEvalAccuracy)")
+        }
+        if stopAtEvalAccuracy > 0 && evalFile == nil {
+            throw c.invalid("stop_at_eval_accuracy", "needs eval_file (held-out rows with an `answer` column)")
         }
     }
 }

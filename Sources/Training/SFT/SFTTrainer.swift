@@ -78,8 +78,10 @@ public final class SFTTrainer {
 
     var outputDirectory: URL { URL(fileURLWithPath: config.outputDir) }
 
-    /// Trains to max_steps, from the latest checkpoint when `resume` is set. `stopAt` ends the run
-    /// early after that step's checkpoint (tests use it to stand for an interruption).
+    /// Trains to max_steps, or until held-out greedy accuracy reaches `stop_at_eval_accuracy`, from the
+    /// latest checkpoint when `resume` is set; the last checkpoint is `checkpoint-<state.step>`.
+    /// `stopAt` ends the run early after that step's checkpoint (tests use it to stand for an
+    /// interruption).
     public func run(resume: Bool, stopAt: Int? = nil) throws {
         try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
         if resume {
@@ -114,13 +116,18 @@ public final class SFTTrainer {
                          final: state.step == config.maxSteps)
                 window = (0, 0, 0, 0)
             }
-            let last = state.step == config.maxSteps
+            var last = state.step == config.maxSteps
             if !eval.isEmpty && ((config.evalSteps > 0 && state.step % config.evalSteps == 0) || last) {
                 let e = evaluate()
                 evaluations.append(e)
                 metrics.write(step: state.step, ["eval_loss": e.loss, "eval_accuracy": e.accuracy, "wall_time": Clock.now() - start])
                 log(String(format: "step %d: held-out loss %.4f, greedy accuracy %.1f%% (%d rows, %.1fs)",
                            state.step, e.loss, 100 * e.accuracy, eval.count, e.seconds))
+                if config.stopAtEvalAccuracy > 0 && e.accuracy >= config.stopAtEvalAccuracy && !last {
+                    log(String(format: "stopping at step %d: greedy accuracy %.1f%% reached stop_at_eval_accuracy %.1f%%",
+                               state.step, 100 * e.accuracy, 100 * config.stopAtEvalAccuracy))
+                    last = true
+                }
             }
             if state.step % config.saveSteps == 0 || last {
                 let folder = try TrainingCheckpoint.save(model: model, optimizer: optimizer, state: state,
@@ -128,6 +135,7 @@ public final class SFTTrainer {
                                                          keep: config.saveTotalLimit)
                 if last { log("saved \(folder.path)") }
             }
+            if last { return }
             if let stopAt, state.step >= stopAt { return }
         }
     }

@@ -16,14 +16,16 @@ struct RecipeDemo: ParsableCommand {
 
     @Option(help: "Working folder (replaced stage by stage).") var out = "runs/demo"
     @Option(help: "Seed for data, initialisation and sampling.") var seed = 1
-    @Option(help: "SFT optimizer steps (the budget that lands the starting policy at 20-70% greedy accuracy).") var sftSteps = 390
+    @Option(help: "Most SFT optimizer steps (the cosine schedule's length).") var sftSteps = 600
+    @Option(help: "SFT stops at the first held-out evaluation (every 20 steps) whose greedy accuracy reaches this: the starting policy.")
+    var sftTarget = 0.3
     @Option(help: "GRPO optimizer steps (0: stop after SFT).") var grpoSteps = 300
     @Option(help: "GRPO learning rate.") var grpoLearningRate = 1e-5
     @Option(help: "Held-out evaluations during GRPO every this many steps.") var evalEvery = 50
 
     func validate() throws {
-        guard sftSteps >= 1, grpoSteps >= 0, evalEvery >= 1, grpoLearningRate > 0 else {
-            throw ValidationError("--sft-steps >= 1, --grpo-steps >= 0, --eval-every >= 1, --grpo-learning-rate > 0")
+        guard sftSteps >= 1, (0...1).contains(sftTarget), grpoSteps >= 0, evalEvery >= 1, grpoLearningRate > 0 else {
+            throw ValidationError("--sft-steps >= 1, 0 <= --sft-target <= 1, --grpo-steps >= 0, --eval-every >= 1, --grpo-learning-rate > 0")
         }
     }
 
@@ -53,13 +55,13 @@ struct RecipeDemo: ParsableCommand {
         try ModelCheckpoint.save(model, to: initial, tokenizerSource: tokenizerDir)
         stage("tokenizer: \(tokenizer.vocabSize) tokens; model: tiny preset, \(model.config.parameterCount) parameters")
 
-        // 4. SFT to the starting policy.
+        // 4. SFT to the starting policy: it stops once held-out greedy accuracy reaches --sft-target.
         let sftDir = root.appendingPathComponent("sft")
         let sft = try SFTConfig(SFTConfig.schema.resolve(file: nil, overrides: [
             "model=\(initial.path)", "train_file=\(data.path)/train.jsonl", "eval_file=\(data.path)/test.jsonl",
             "output_dir=\(sftDir.path)", "max_steps=\(sftSteps)", "per_device_train_batch_size=32", "learning_rate=0.002",
             "lr_scheduler_type=cosine", "warmup_steps=30", "weight_decay=0.01", "logging_steps=25",
-            "eval_steps=\(max(sftSteps / 5, 1))", "eval_samples=200", "eval_max_new_tokens=48", "save_steps=\(sftSteps)",
+            "eval_steps=20", "stop_at_eval_accuracy=\(sftTarget)", "eval_samples=200", "eval_max_new_tokens=48", "save_steps=\(sftSteps)",
             "save_total_limit=1", "seed=\(seed)",
         ]))
         let sftCodec = TokenizerCodec(tokenizer: tokenizer, eosTokenIDs: tokenizer.eosTokenID.map { [Int32($0)] } ?? [])
@@ -71,12 +73,12 @@ struct RecipeDemo: ParsableCommand {
                                         verify: TrainingData.verifier("math_answer"))
         try sftTrainer.run(resume: false)
         let sftAccuracy = sftTrainer.evaluations.last?.accuracy ?? 0
-        stage(String(format: "SFT: %d steps, held-out greedy accuracy %.1f%%; curve (step: accuracy): %@", sftSteps, 100 * sftAccuracy,
+        stage(String(format: "SFT: %d steps, held-out greedy accuracy %.1f%%; curve (step: accuracy): %@", sftTrainer.state.step, 100 * sftAccuracy,
                      sftTrainer.evaluations.map { String(format: "%d: %.1f%%", $0.step, 100 * $0.accuracy) }.joined(separator: ", ")))
         guard grpoSteps > 0 else { return }
 
         // 5. GRPO from the SFT checkpoint.
-        let checkpoint = sftDir.appendingPathComponent("checkpoint-\(sftSteps)")
+        let checkpoint = sftDir.appendingPathComponent("checkpoint-\(sftTrainer.state.step)")
         let grpoDir = root.appendingPathComponent("grpo")
         try? FileManager.default.removeItem(at: grpoDir)
         let grpo = try GRPOConfig(GRPOConfig.schema.resolve(file: nil, overrides: [
