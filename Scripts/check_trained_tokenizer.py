@@ -26,17 +26,20 @@ def main():
         corpus = os.path.join(tmp, "corpus.txt")
         with open(corpus, "w") as f:
             f.write("\n".join(CORPUS))
-        out = os.path.join(tmp, "tok")
-        subprocess.run([GRPO, "tokenizer", "train", "--corpus", corpus, "--vocab-size", "400", "--out", out], check=True)
-        hf = Tokenizer.from_file(os.path.join(out, "tokenizer.json"))
         bad = 0
-        for text in TESTS:
-            ours = json.loads(subprocess.run([GRPO, "tokenizer", "encode", "--tokenizer", out, "--text", text],
-                                             check=True, capture_output=True, text=True).stdout)
-            theirs = hf.encode(text, add_special_tokens=False).ids
-            same = ours == theirs and hf.decode(theirs, skip_special_tokens=False) == text
-            bad += not same
-            print("same" if same else "DIFFERENT", repr(text)[:60], len(ours))
+        # Without and with the R1 tags as (non-special) added tokens, as `grpo demo` trains it.
+        for name, extra in [("plain", []), ("tags", ["--added-tokens", "<think>", "</think>", "<answer>", "</answer>"])]:
+            out = os.path.join(tmp, name)
+            subprocess.run([GRPO, "tokenizer", "train", "--corpus", corpus, "--vocab-size", "400", "--out", out] + extra, check=True)
+            hf = Tokenizer.from_file(os.path.join(out, "tokenizer.json"))
+            for text in TESTS:
+                ours = json.loads(subprocess.run([GRPO, "tokenizer", "encode", "--tokenizer", out, "--text", text],
+                                                 check=True, capture_output=True, text=True).stdout)
+                theirs = hf.encode(text, add_special_tokens=False).ids
+                same = (ours == theirs and hf.decode(theirs, skip_special_tokens=False) == text
+                        and hf.decode(theirs, skip_special_tokens=True) == text.replace("<|endoftext|>", ""))
+                bad += not same
+                print(name, "same" if same else "DIFFERENT", repr(text)[:60], len(ours))
         sys.exit(1 if bad else 0)
 
 

@@ -8,29 +8,39 @@ public struct BPETrainer {
     public var vocabSize: Int
     /// Added tokens, given ids 0..<count in this order (special, never split).
     public var specialTokens: [String]
+    /// Added tokens that are ordinary text (never split, kept by `skipSpecialTokens` decoding), such
+    /// as Qwen3's `<think>`; ids follow the specials.
+    public var addedTokens: [String]
     public var preTokenizer: PreTokenizer
     /// Pieces seen fewer times are not merged from (the piece still encodes through its bytes).
     public var minFrequency: Int
 
-    public init(vocabSize: Int, specialTokens: [String] = [], preTokenizer: PreTokenizer = .smolLM2, minFrequency: Int = 1) {
+    public init(vocabSize: Int, specialTokens: [String] = [], addedTokens: [String] = [], preTokenizer: PreTokenizer = .smolLM2,
+                minFrequency: Int = 1) {
         self.vocabSize = vocabSize
         self.specialTokens = specialTokens
+        self.addedTokens = addedTokens
         self.preTokenizer = preTokenizer
         self.minFrequency = minFrequency
     }
 
     /// Trains on `texts`. `config` names the bos/eos/pad tokens (which should be among the specials).
     public func train(_ texts: [String], config: TokenizerConfig = TokenizerConfig()) throws -> Tokenizer {
-        let base = specialTokens.count + ByteLevel.characters.count
+        let whole = specialTokens + addedTokens
+        let base = whole.count + ByteLevel.characters.count
         guard vocabSize >= base else {
             throw TokenizerError.malformed(file: "tokenizer training", field: "vocab_size",
-                                           reason: "\(vocabSize) is below the \(base) special and byte symbols")
+                                           reason: "\(vocabSize) is below the \(base) added and byte symbols")
+        }
+        guard Set(whole).count == whole.count, !whole.contains("") else {
+            throw TokenizerError.malformed(file: "tokenizer training", field: "added tokens",
+                                           reason: "must be distinct and non-empty, got \(whole)")
         }
         // Piece frequencies; each piece is a word of symbols (strings), starting from its characters.
         var counts: [String: Int] = [:]
-        let specials = Set(specialTokens)
+        let specials = Set(whole)
         for text in texts {
-            // Special tokens inside the corpus are not split into bytes (they are added tokens).
+            // Added tokens inside the corpus are not split into bytes.
             for segment in Self.split(text, around: specials) where !specials.contains(segment) {
                 for piece in try preTokenizer.pieces(of: segment) { counts[piece, default: 0] += 1 }
             }
@@ -38,7 +48,7 @@ public struct BPETrainer {
         var words = counts.filter { $0.value >= minFrequency }.sorted { $0.key < $1.key }
             .map { (symbols: $0.key.unicodeScalars.map { String($0) }, count: $0.value) }
         var vocab: [String: Int] = [:]
-        for (i, token) in specialTokens.enumerated() { vocab[token] = i }
+        for (i, token) in whole.enumerated() { vocab[token] = i }
         for scalar in ByteLevel.characters where vocab[String(scalar)] == nil { vocab[String(scalar)] = vocab.count }
         var merges: [(String, String)] = []
         while vocab.count < vocabSize {
@@ -62,7 +72,7 @@ public struct BPETrainer {
                 words[w].symbols = symbols
             }
         }
-        let added = specialTokens.enumerated().map { AddedToken(id: $0.offset, content: $0.element, special: true) }
+        let added = whole.enumerated().map { AddedToken(id: $0.offset, content: $0.element, special: $0.offset < specialTokens.count) }
         return try Tokenizer(vocab: vocab, merges: merges, addedTokens: added, preTokenizer: preTokenizer,
                              postProcessor: .byteLevel(ByteLevelOptions(addPrefixSpace: false, trimOffsets: false, useRegex: true)),
                              decoder: .byteLevel(ByteLevelOptions()), config: config)

@@ -40,6 +40,35 @@ final class BPETrainerTests: XCTestCase {
         }
     }
 
+    /// Non-special added tokens (`<think>` ...) take the ids after the specials, stay whole in the
+    /// text they appear in, survive `skipSpecialTokens` decoding and reload from the saved file.
+    func testAddedTokensStayWholeAndAreText() throws {
+        let tags = ["<think>", "</think>", "<answer>", "</answer>"]
+        let tok = try BPETrainer(vocabSize: 300, specialTokens: ["<|endoftext|>"], addedTokens: tags)
+            .train(corpus, config: TokenizerConfig(bosToken: nil, eosToken: "<|endoftext|>", padToken: "<|endoftext|>"))
+        XCTAssertEqual(tags.map { tok.id(for: $0) }, [1, 2, 3, 4])
+        let text = "<think>7+2=9</think><answer>9</answer><|endoftext|>"
+        let ids = try tok.encode(text, addSpecialTokens: false)
+        XCTAssertEqual(ids.first, 1)
+        XCTAssertEqual(ids.filter { (1...4).contains($0) }, [1, 2, 3, 4])
+        XCTAssertEqual(tok.decode(ids), text)
+        XCTAssertEqual(tok.decode(ids, skipSpecialTokens: true), "<think>7+2=9</think><answer>9</answer>")
+        // No merge learned across or into a tag: the corpus never shows the tags as bytes.
+        XCTAssertEqual(tok.model.vocab.keys.filter { $0.contains("think") }.sorted(), ["</think>", "<think>"])
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try tok.save(to: dir)
+        let reloaded = try Tokenizer(url: dir)
+        XCTAssertEqual(try reloaded.encode(text, addSpecialTokens: false), ids)
+        XCTAssertEqual(reloaded.decode(ids, skipSpecialTokens: true), "<think>7+2=9</think><answer>9</answer>")
+
+        XCTAssertThrowsError(try BPETrainer(vocabSize: 300, specialTokens: ["<a>"], addedTokens: ["<a>"]).train(corpus)) {
+            XCTAssertTrue("\($0)".contains("distinct"), "\($0)")
+        }
+    }
+
     func testTooSmallAVocabularyIsAnError() {
         XCTAssertThrowsError(try BPETrainer(vocabSize: 100).train(["abc"])) { XCTAssertTrue("\($0)".contains("vocab_size")) }
     }

@@ -33,24 +33,27 @@ struct TrainTokenizer: ParsableCommand {
     @Option(help: "Vocabulary size (at least 256 + the special tokens).") var vocabSize = 512
     @Option(parsing: .upToNextOption, help: "Special tokens; the first is the end-of-sequence token.")
     var specialTokens: [String] = ["<|endoftext|>"]
+    @Option(parsing: .upToNextOption, help: "Tokens kept whole that are ordinary text (e.g. <think> </think>).")
+    var addedTokens: [String] = []
     @Option(help: "Output folder.") var out: String
 
     func validate() throws {
         guard !corpus.isEmpty else { throw ValidationError("--corpus needs at least one file") }
-        guard vocabSize >= 256 + specialTokens.count else { throw ValidationError("--vocab-size must be at least \(256 + specialTokens.count)") }
+        let added = specialTokens.count + addedTokens.count
+        guard vocabSize >= 256 + added else { throw ValidationError("--vocab-size must be at least \(256 + added)") }
     }
 
     func run() throws {
         let texts = try corpus.flatMap(Self.texts)
-        let tokenizer = try Self.train(texts: texts, vocabSize: vocabSize, specialTokens: specialTokens)
+        let tokenizer = try Self.train(texts: texts, vocabSize: vocabSize, specialTokens: specialTokens, addedTokens: addedTokens)
         let url = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         try tokenizer.save(to: url)
         print("wrote \(url.appendingPathComponent("tokenizer.json").path): \(tokenizer.vocabSize) tokens from \(texts.count) documents")
     }
 
-    static func train(texts: [String], vocabSize: Int, specialTokens: [String]) throws -> Tokenizer {
-        try BPETrainer(vocabSize: vocabSize, specialTokens: specialTokens)
+    static func train(texts: [String], vocabSize: Int, specialTokens: [String], addedTokens: [String] = []) throws -> Tokenizer {
+        try BPETrainer(vocabSize: vocabSize, specialTokens: specialTokens, addedTokens: addedTokens)
             .train(texts, config: TokenizerConfig(eosToken: specialTokens.first, padToken: specialTokens.first))
     }
 
