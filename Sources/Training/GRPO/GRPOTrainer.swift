@@ -105,7 +105,7 @@ public final class GRPOTrainer {
                         ("kl", String(format: "%.4f", metrics["kl"] ?? 0)),
                         ("len", String(format: "%.1f", metrics["completions/mean_length"] ?? 0)),
                         ("s/step", String(format: "%.2f", metrics["step_time"] ?? 0)),
-                    ]), final: state.step == config.maxSteps) }
+                    ]), step: state.step) }
                 }
                 if config.logCompletionsSteps > 0 && state.step % config.logCompletionsSteps == 0 {
                     log(completionTable(generation))

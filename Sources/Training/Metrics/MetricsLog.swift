@@ -42,16 +42,25 @@ public final class MetricsLog {
 }
 
 /// A one-line console progress bar with ETA and the main figures, redrawn in place on a terminal
-/// and printed every `every` steps otherwise.
-public struct ProgressBar {
+/// and otherwise printed once at least `every` steps (a twentieth of the run) have passed since the
+/// last printed line, and at the end, so logs stay short.
+public final class ProgressBar {
     public let total: Int
     let start: Double
     let isTerminal: Bool
+    let every: Int
+    private var lastShown: Int?
 
-    public init(total: Int, startTime: Double) {
+    public init(total: Int, startTime: Double, isTerminal: Bool = isatty(STDOUT_FILENO) != 0) {
         self.total = total
         start = startTime
-        isTerminal = isatty(STDOUT_FILENO) != 0
+        self.isTerminal = isTerminal
+        every = max(1, total / 20)
+    }
+
+    /// Whether `show` prints the line of `step` (always on a terminal).
+    public func shows(step: Int) -> Bool {
+        isTerminal || step == total || lastShown.map { step - $0 >= every } ?? true
     }
 
     /// The line for `step` of `total` with the given figures.
@@ -66,13 +75,15 @@ public struct ProgressBar {
             + "\(Self.clock(elapsed)) < \(Self.clock(eta))  \(figureText)"
     }
 
-    /// Prints the line (in place on a terminal).
-    public func show(_ line: String, final: Bool = false) {
+    /// Prints the line of `step` (in place on a terminal).
+    public func show(_ line: @autoclosure () -> String, step: Int) {
+        guard shows(step: step) else { return }
+        lastShown = step
         if isTerminal {
-            print("\r\u{1B}[2K" + line, terminator: final ? "\n" : "")
+            print("\r\u{1B}[2K" + line(), terminator: step == total ? "\n" : "")
             fflush(nil)
         } else {
-            print(line)
+            print(line())
         }
     }
 

@@ -113,7 +113,7 @@ public final class SFTTrainer {
                                   figures: [("loss", String(format: "%.4f", window.loss / Double(window.steps))),
                                             ("lr", String(format: "%.2e", lr)),
                                             ("tok/s", String(format: "%.0f", Double(window.tokens) / window.seconds))]),
-                         final: state.step == config.maxSteps)
+                         step: state.step)
                 window = (0, 0, 0, 0)
             }
             var last = state.step == config.maxSteps

@@ -1,0 +1,24 @@
+import XCTest
+@testable import Training
+
+final class ProgressBarTests: XCTestCase {
+    /// Off a terminal the bar prints about twenty lines a run, whatever steps it is offered, and
+    /// always the last step; on a terminal every offered step is drawn.
+    func testPrintsATwentiethOfTheRunOffATerminal() {
+        let bar = ProgressBar(total: 600, startTime: 0, isTerminal: false)
+        var printed: [Int] = []
+        for step in stride(from: 25, through: 600, by: 25) where bar.shows(step: step) {
+            printed.append(step)
+            bar.show("line \(step)", step: step)
+        }
+        XCTAssertEqual(printed, [25, 75, 125, 175, 225, 275, 325, 375, 425, 475, 525, 575, 600])
+        let terminal = ProgressBar(total: 600, startTime: 0, isTerminal: true)
+        XCTAssertTrue((1...600).allSatisfy { terminal.shows(step: $0) })
+    }
+
+    func testLineShowsStepTotalAndFigures() {
+        let bar = ProgressBar(total: 100, startTime: 0, isTerminal: false)
+        let line = bar.line(step: 50, startStep: 0, now: 60, figures: [("loss", "0.5000")])
+        XCTAssertEqual(line, "[############............] 50/100 01:00 < 01:00  loss 0.5000")
+    }
+}
