@@ -14,11 +14,11 @@ struct RecipeDemo: ParsableCommand {
         commandName: "recipe",
         abstract: "Data -> tokenizer -> tiny model -> SFT -> GRPO on 3-digit addition, with held-out accuracy before and after.")
 
-    @Option(help: "Working folder (replaced stage by stage).") var out = "runs/demo"
-    @Option(help: "Seed for data, initialisation and sampling.") var seed = 1
-    @Option(help: "Most SFT optimizer steps (the cosine schedule's length).") var sftSteps = 600
-    @Option(help: "SFT stops at the first held-out evaluation (every 20 steps) whose greedy accuracy reaches this: the starting policy.")
-    var sftTarget = 0.3
+    @OptionGroup var stages: DemoStageOptions
+    var out: String { stages.out }
+    var seed: Int { stages.seed }
+    var sftSteps: Int { stages.sftSteps }
+    var sftTarget: Double { stages.sftTarget }
     @Option(help: "GRPO optimizer steps (0: stop after SFT).") var grpoSteps = 600
     @Option(help: "GRPO learning rate.") var grpoLearningRate = 5e-5
     @Option(help: "GRPO KL coefficient (0: no reference model, as DAPO).") var grpoBeta = 0.0
@@ -115,6 +115,20 @@ struct RecipeDemo: ParsableCommand {
                 .joined(separator: ", "))
         }
         stage("done")
+    }
+}
+
+/// The options of the stages up to the SFT starting policy, shared by `grpo demo` and `grpo demo sft`.
+struct DemoStageOptions: ParsableArguments {
+    @Option(help: "Working folder (replaced stage by stage).") var out = "runs/demo"
+    @Option(help: "Seed for data, initialisation and sampling.") var seed = 1
+    @Option(help: "Most SFT optimizer steps (the cosine schedule's length).") var sftSteps = 600
+    @Option(help: "SFT stops at the first held-out evaluation (every 20 steps) whose greedy accuracy reaches this: the starting policy.")
+    var sftTarget = 0.3
+
+    /// The same options as command-line arguments.
+    var arguments: [String] {
+        ["--out", out, "--seed", String(seed), "--sft-steps", String(sftSteps), "--sft-target", String(sftTarget)]
     }
 }
 
