@@ -18,6 +18,8 @@ public struct Completion: Sendable, Equatable {
     public var finishReason: FinishReason
     /// log softmax(logits / temperature) of each sampled token, over the whole vocabulary.
     public var logprobs: [Float]
+    /// The entropy of softmax(logits / temperature) over the whole vocabulary at each new token.
+    public var entropies: [Float] = []
 }
 
 /// What to generate and when to stop.
@@ -75,10 +77,11 @@ public struct Generator {
         for step in 0..<config.maxNewTokens {
             var next: [Int32] = [], stillRunning: [Int] = []
             for (r, row) in running.enumerated() {
-                let (token, logprob) = TokenSampler.sample(logits: logits.data + r * vocab, vocab: vocab,
+                let (token, logprob, entropy) = TokenSampler.sample(logits: logits.data + r * vocab, vocab: vocab,
                                                             config: config.sampling, rng: &rng)
                 completions[row].ids.append(token)
                 completions[row].logprobs.append(logprob)
+                completions[row].entropies.append(entropy)
                 if config.eosTokenIDs.contains(token) || hitsStopString(completions[row].ids, config) {
                     completions[row].finishReason = .stop
                 } else if step + 1 < config.maxNewTokens {

@@ -135,39 +135,51 @@ public struct SamplingConfig: Sendable, Equatable {
     }
 }
 
-/// Picks the next token of one row and its log-probability under softmax(logits / temperature)
-/// over the whole vocabulary (what TRL recomputes for the loss; greedy uses temperature 1).
+/// Picks the next token of one row, its log-probability and the entropy of softmax(logits /
+/// temperature) over the whole vocabulary (what TRL recomputes for the loss and logs as `entropy`;
+/// greedy uses temperature 1). Both figures come from the one exp pass the draw needs.
 public enum TokenSampler {
     public static func sample(logits row: UnsafePointer<Float>, vocab: Int, config: SamplingConfig,
-                              rng: inout SeededGenerator) -> (token: Int32, logprob: Float) {
-        if config.isTemperatureOnly {
-            return withUnsafeTemporaryAllocation(of: Float.self, capacity: vocab) { weights in
-                drawAtTemperature(logits: row, vocab: vocab, temperature: config.temperature, weights: weights.baseAddress!, rng: &rng)
+                              rng: inout SeededGenerator) -> (token: Int32, logprob: Float, entropy: Float) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: vocab) { buffer in
+            let weights = buffer.baseAddress!
+            if config.isTemperatureOnly {
+                let (total, weighted, m) = exponentials(row: row, vocab: vocab, temperature: config.temperature, into: weights)
+                let token = drawFromWeights(weights, vocab: vocab, total: total, rng: &rng)
+                return (token, logprob(token, row: row, temperature: config.temperature, shift: m, total: total),
+                        entropy(total: total, weighted: weighted))
             }
+            let temperature = config.isGreedy ? 1 : config.temperature
+            let token: Int32
+            if config.isGreedy {
+                var best = 0
+                for j in 1..<vocab where row[j] > row[best] { best = j }
+                token = Int32(best)
+            } else {
+                var c = Candidates(logits: Array(UnsafeBufferPointer(start: row, count: vocab)))
+                for stage in config.stages { stage.apply(&c) }
+                token = draw(c, &rng)
+            }
+            let (total, weighted, m) = exponentials(row: row, vocab: vocab, temperature: temperature, into: weights)
+            return (token, logprob(token, row: row, temperature: temperature, shift: m, total: total),
+                    entropy(total: total, weighted: weighted))
         }
-        let temperature = config.isGreedy ? 1 : config.temperature
-        let token: Int32
-        if config.isGreedy {
-            var best = 0
-            for j in 1..<vocab where row[j] > row[best] { best = j }
-            token = Int32(best)
-        } else {
-            var c = Candidates(logits: Array(UnsafeBufferPointer(start: row, count: vocab)))
-            for stage in config.stages { stage.apply(&c) }
-            token = draw(c, &rng)
-        }
-        return (token, logprob(of: token, row: row, vocab: vocab, temperature: temperature))
     }
 
-    /// A draw from softmax(row / temperature) over the whole vocabulary and its logprob, from one
-    /// pass of exp: the unnormalised weights w_j = exp(row_j / T - m) serve both the inverse-CDF
-    /// draw (the first j whose running sum of w exceeds u * sum w) and `logprob(of:)`'s sum, so the
-    /// logprob is the one `logprob(of:)` returns. weights: (V) scratch.
-    static func drawAtTemperature(logits row: UnsafePointer<Float>, vocab: Int, temperature: Float,
-                                  weights w: UnsafeMutablePointer<Float>, rng: inout SeededGenerator) -> (token: Int32, logprob: Float) {
+    /// w_j = exp(row_j / T - m) with m = max(row) / T; returns sum w (fp64), sum w_j (row_j / T - m)
+    /// and m. weights: (V).
+    static func exponentials(row: UnsafePointer<Float>, vocab: Int, temperature: Float,
+                             into w: UnsafeMutablePointer<Float>) -> (total: Double, weighted: Double, shift: Float) {
         let inv = 1 / temperature
         let m = inv * FastMath.max(row, count: vocab)
-        let total = FastMath.expSum(w, row, scale: inv, shift: m, count: vocab)
+        let (total, weighted) = FastMath.expSumWeighted(w, row, scale: inv, shift: m, count: vocab)
+        return (total, weighted, m)
+    }
+
+    /// An inverse-CDF draw from unnormalised weights: the first j whose running sum of w exceeds
+    /// u * sum w, so a draw at temperature alone needs no candidate list.
+    static func drawFromWeights(_ w: UnsafeMutablePointer<Float>, vocab: Int, total: Double,
+                                rng: inout SeededGenerator) -> Int32 {
         let target = rng.nextUniform() * total
         var running = 0.0, token = -1
         for j in 0..<vocab where w[j] > 0 {
@@ -175,8 +187,19 @@ public enum TokenSampler {
             running += Double(w[j])
             if target < running { break }
         }
-        token = max(token, 0)  // only NaN logits leave no positive weight
-        return (Int32(token), inv * row[token] - (m + Float(log(total))))
+        return Int32(max(token, 0))  // only NaN logits leave no positive weight
+    }
+
+    /// log softmax(row / T)[token] = row_token / T - (m + log sum w).
+    @inline(__always)
+    static func logprob(_ token: Int32, row: UnsafePointer<Float>, temperature: Float, shift m: Float, total: Double) -> Float {
+        (1 / temperature) * row[Int(token)] - (m + Float(log(total)))
+    }
+
+    /// H = -sum p log p = log sum w - sum w_j (row_j / T - m) / sum w.
+    @inline(__always)
+    static func entropy(total: Double, weighted: Double) -> Float {
+        Float(log(total) - weighted / total)
     }
 
     /// Draws from the softmax of the candidates' logits with one uniform number.
@@ -193,10 +216,8 @@ public enum TokenSampler {
 
     /// log softmax(row / temperature)[token], in fp32 as the fused training op computes it.
     public static func logprob(of token: Int32, row: UnsafePointer<Float>, vocab: Int, temperature: Float) -> Float {
-        let inv = 1 / temperature
-        let m = inv * FastMath.max(row, count: vocab)
         let scratch = Storage(count: vocab)
-        let total = FastMath.expSum(scratch.pointer, row, scale: inv, shift: m, count: vocab)
-        return inv * row[Int(token)] - (m + Float(log(total)))
+        let (total, _, m) = exponentials(row: row, vocab: vocab, temperature: temperature, into: scratch.pointer)
+        return logprob(token, row: row, temperature: temperature, shift: m, total: total)
     }
 }

@@ -87,7 +87,7 @@ final class SamplerTests: XCTestCase {
         let n = 40_000
         logits.withUnsafeBufferPointer { row in
             for _ in 0..<n {
-                let (token, logprob) = TokenSampler.sample(logits: row.baseAddress!, vocab: logits.count,
+                let (token, logprob, _) = TokenSampler.sample(logits: row.baseAddress!, vocab: logits.count,
                                                            config: .init(temperature: temperature), rng: &rng)
                 counts[Int(token)] += 1
                 XCTAssertEqual(logprob, TokenSampler.logprob(of: token, row: row.baseAddress!, vocab: logits.count, temperature: temperature))
@@ -95,6 +95,25 @@ final class SamplerTests: XCTestCase {
         }
         for (i, w) in weights.enumerated() {
             XCTAssertEqual(Double(counts[i]) / Double(n), w / weights.reduce(0, +), accuracy: 0.01, "token \(i)")
+        }
+    }
+
+    /// Every path reports the entropy of softmax(logits / T) over the whole vocabulary (T = 1 for
+    /// greedy), whatever top-k kept: computed here in Float64.
+    func testEntropyOfTheTemperedDistribution() {
+        var rng = SeededGenerator(seed: 4)
+        let logits: [Float] = (0..<37).map { _ in Float(rng.nextNormal() * 3) }
+        func expected(_ t: Double) -> Double {
+            let z = logits.map { Double($0) / t }, m = z.max()!
+            let w = z.map { exp($0 - m) }, total = w.reduce(0, +)
+            return -zip(w, z).map { $0 / total * ($1 - m - log(total)) }.reduce(0, +)
+        }
+        for (config, t) in [(SamplingConfig(temperature: 0), 1.0), (SamplingConfig(temperature: 0.7), 0.7),
+                            (SamplingConfig(temperature: 1.3, topK: 5), 1.3)] {
+            let drawn = logits.withUnsafeBufferPointer {
+                TokenSampler.sample(logits: $0.baseAddress!, vocab: logits.count, config: config, rng: &rng)
+            }
+            XCTAssertEqual(Double(drawn.entropy), expected(t), accuracy: 1e-5 * max(1, expected(t)), "\(config)")
         }
     }
 }

@@ -94,6 +94,48 @@ final class GRPOTrainerTests: XCTestCase {
         }
     }
 
+    /// Leaving zero-gradient rollouts (zero advantage with beta 0, or masked) out of the policy pass
+    /// changes neither the gradient nor the loss and clip metrics, for every loss type and both ratio
+    /// levels; the pi_old logprobs are perturbed so ratios leave the clip range.
+    func testSkippingZeroGradientRolloutsIsExact() throws {
+        let variants: [[String]] = [
+            ["loss_type=dapo"], ["loss_type=grpo", "epsilon_high=0.28"], ["loss_type=bnpo", "delta=1.2"],
+            ["loss_type=dr_grpo", "importance_sampling_level=sequence"],
+        ]
+        for extra in variants {
+            let config = try config("skip", extra + ["beta=0", "epsilon=0.1", "mask_truncated_completions=true"])
+            let sampler = try trainer(config, policy: model())
+            var generation = try sampler.sampleGenerationBatch()
+            var rng = SeededGenerator(seed: 5)
+            generation.rollouts = generation.rollouts.enumerated().map { i, r in
+                var completion = r.completion
+                completion.logprobs = completion.logprobs.map { $0 + Float(rng.nextNormal() * 0.3) }
+                // Group 0 carries no signal; rollout 5 is masked; the rest keep their advantages.
+                let advantage = i < 4 ? r.advantage.map { _ in 0.0 } : r.advantage.map { $0 + 0.5 }
+                return GRPOTrainer.Rollout(prompt: r.prompt, completion: completion, advantage: advantage,
+                                           referenceLogprobs: nil, lossMask: i != 5)
+            }
+            var results: [(grads: [Float], metrics: [String: Double])] = []
+            for skips in [false, true] {
+                let policy = model()
+                let t = try trainer(config, policy: policy)
+                t.skipsZeroGradientRollouts = skips
+                let metrics = t.optimizerStep(generation)
+                results.append((Array(policy.parameters.grads.buffer), metrics))
+            }
+            let (all, skipped) = (results[0], results[1])
+            XCTAssertEqual(skipped.metrics["frac_policy_skipped"], 5.0 / 16, "\(extra)")
+            XCTAssertEqual(all.metrics["frac_policy_skipped"], 0, "\(extra)")
+            let scale = all.grads.map { abs($0) }.max()!
+            XCTAssertGreaterThan(scale, 0, "\(extra)")
+            for (a, b) in zip(all.grads, skipped.grads) { XCTAssertEqual(a, b, accuracy: 1e-5 * scale, "\(extra)") }
+            for key in ["loss", "clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean", "entropy"] {
+                XCTAssertEqual(all.metrics[key]!, skipped.metrics[key]!, accuracy: 1e-5 * max(1, abs(all.metrics[key]!)), "\(extra): \(key)")
+            }
+            XCTAssertGreaterThan(all.metrics["clip_ratio/region_mean"]!, 0, "\(extra): the perturbation clips some tokens")
+        }
+    }
+
     /// Two steps straight equal one step, a stop, and a resume (weights, sampling RNG, data cursor).
     func testResumeIsExact() throws {
         let straight = model()

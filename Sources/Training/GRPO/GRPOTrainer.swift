@@ -273,6 +273,13 @@ public final class GRPOTrainer {
         return Batch(input: .init(ids: ids, attentionMask: mask, batch: rollouts.count, time: time), positions: positions, targets: targets)
     }
 
+    /// Whether a rollout's loss and gradient are exactly zero, so the policy pass can skip it: a
+    /// masked (truncated) completion, or, with beta = 0, one whose advantage is 0 at every token
+    /// (-min(r A, clip(r) A) = 0 for any ratio). Its tokens still count in every normaliser.
+    func addsNothing(_ r: Rollout) -> Bool {
+        !r.lossMask || (config.loss.beta == 0 && r.advantage.allSatisfy { $0 == 0 })
+    }
+
     /// One optimizer step over the generation batch's mini-batches; returns the step's metrics.
     func optimizerStep(_ generation: GenerationBatch) -> [String: Double] {
         let stepStart = Clock.now()
@@ -283,18 +290,25 @@ public final class GRPOTrainer {
         let normalization = LossNormalization(accumulationSteps: miniBatches, stepsPerGeneration: miniBatches,
                                               activeTokensInGeneration: activeTokens)
         let per = rollouts.count / miniBatches
-        var loss = 0.0, entropyTotal = 0.0, entropyCount = 0.0
+        let sequenceLevel = config.loss.importanceSampling == .sequence
+        var loss = 0.0, entropyTotal = 0.0
         var clip = (low: 0.0, high: 0.0, region: 0.0), klTotal = 0.0
-        var policyTime = 0.0, mismatch = 0.0
+        var policyTime = 0.0, mismatch = 0.0, skipped = 0
         let firstPass = state.step % config.numIterations == 0
         for m in 0..<miniBatches {
             let part = Array(rollouts[(m * per)..<min((m + 1) * per, rollouts.count)])
             let tokens = part.reduce(0.0) { $0 + ($1.lossMask ? Double($1.completion.ids.count) : 0) }
             var sliceNormalization = normalization
             sliceNormalization.miniBatch = (part.count, tokens)
+            // Skipped rollouts add nothing to loss, gradient or clip counts; their entropy is the sampler's.
+            let forwarded = skipsZeroGradientRollouts ? part.filter { !addsNothing($0) } : part
+            for r in part where skipsZeroGradientRollouts && addsNothing(r) && r.lossMask {
+                entropyTotal += r.completion.entropies.reduce(0.0) { $0 + Double($1) }
+            }
+            skipped += part.count - forwarded.count
             // Slices of whole completions bound the tape's activation memory; each gets its exact
             // share of the loss, so the gradient equals the whole mini-batch's.
-            for slice in slices(of: part) {
+            for slice in slices(of: forwarded) {
                 let t0 = Clock.now()
                 let batch = makeBatch(slice)
                 let tape = Tape()
@@ -312,15 +326,14 @@ public final class GRPOTrainer {
                 tape.backward(lp, seed: input.unpack(result.gradient).map { Float($0) })
                 policyTime += Clock.now() - t0
                 loss += result.loss
-                let weight = Double(slice.count) / Double(rollouts.count)
+                // Clip fractions are over all completions (sequence level) or active tokens of the batch.
+                let weight = sequenceLevel ? Double(slice.count) / Double(rollouts.count)
+                    : Double(input.tokenMask.filter { $0 }.count) / max(activeTokens, 1)
                 clip.low += result.clipLow * weight
                 clip.high += result.clipHigh * weight
                 clip.region += result.clipRegion * weight
-                klTotal += (result.kl ?? 0) * weight
-                for (e, keep) in zip(entropy.values, input.tokenMask) where keep {
-                    entropyTotal += Double(e)
-                    entropyCount += 1
-                }
+                klTotal += (result.kl ?? 0) * Double(input.tokenMask.filter { $0 }.count) / max(activeTokens, 1)
+                for (e, keep) in zip(entropy.values, input.tokenMask) where keep { entropyTotal += Double(e) }
             }
         }
         let t0 = Clock.now()
@@ -332,7 +345,8 @@ public final class GRPOTrainer {
         metrics["loss"] = loss
         metrics["grad_norm"] = gradNorm
         metrics["learning_rate"] = lr
-        metrics["entropy"] = entropyTotal / max(entropyCount, 1)
+        metrics["entropy"] = entropyTotal / max(activeTokens, 1)
+        metrics["frac_policy_skipped"] = Double(skipped) / Double(max(rollouts.count, 1))
         metrics["clip_ratio/low_mean"] = clip.low
         metrics["clip_ratio/high_mean"] = clip.high
         metrics["clip_ratio/region_mean"] = clip.region
@@ -366,6 +380,10 @@ public final class GRPOTrainer {
         if !current.isEmpty { slices.append(current) }
         return slices
     }
+
+    /// Whether the policy pass leaves out rollouts whose loss and gradient are exactly zero
+    /// (`addsNothing`); the step's gradient and metrics are the same either way.
+    public var skipsZeroGradientRollouts = true
 
     /// Tokens per forward/backward slice: bounds activation memory (about 31 KB per token for the
     /// tiny preset) without changing the loss.
