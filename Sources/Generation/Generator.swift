@@ -60,20 +60,35 @@ public struct Generator {
         guard b > 0, config.maxNewTokens > 0 else {
             return prompts.map { _ in Completion(ids: [], text: "", finishReason: .length, logprobs: []) }
         }
+        // Identical prompts (a GRPO group, pass@k samples) are prefilled once and their cache rows copied.
+        var firstRow: [[Int32]: Int] = [:], unique: [[Int32]] = [], source: [Int] = []
+        for prompt in prompts {
+            if let u = firstRow[prompt] { source.append(u); continue }
+            firstRow[prompt] = unique.count
+            source.append(unique.count)
+            unique.append(prompt)
+        }
         let time = prompts.map(\.count).max() ?? 0
-        var ids = [Int32](repeating: config.padTokenID, count: b * time), mask = [Int32](repeating: 0, count: b * time)
-        for (row, prompt) in prompts.enumerated() {
+        var ids = [Int32](repeating: config.padTokenID, count: unique.count * time), mask = [Int32](repeating: 0, count: unique.count * time)
+        for (row, prompt) in unique.enumerated() {
             for (t, id) in prompt.enumerated() {
                 ids[row * time + time - prompt.count + t] = id
                 mask[row * time + time - prompt.count + t] = 1
             }
         }
-        let cache = KVCache(config: model.config, rows: b, capacity: time + config.maxNewTokens)
-        var logits = model.prefill(.init(ids: ids, attentionMask: mask, batch: b, time: time), cache: cache)  // (B, V)
+        let vocab = model.config.vocabSize
+        let shared = unique.count < b
+        var cache = KVCache(config: model.config, rows: unique.count, capacity: shared ? time : time + config.maxNewTokens)
+        let prefilled = model.prefill(.init(ids: ids, attentionMask: mask, batch: unique.count, time: time), cache: cache)  // (U, V)
+        var logits = prefilled  // (B, V)
+        if shared {
+            cache = cache.replicatingRows(source, capacity: time + config.maxNewTokens)
+            logits = Tensor(shape: [b, vocab], storage: Storage(count: b * vocab))
+            for (row, u) in source.enumerated() { (logits.data + row * vocab).update(from: prefilled.data + u * vocab, count: vocab) }
+        }
         var completions = prompts.map { _ in Completion(ids: [], text: "", finishReason: .length, logprobs: []) }
         var running = Array(0..<b)
         var positions = prompts.map { Int32($0.count) }
-        let vocab = model.config.vocabSize
         for step in 0..<config.maxNewTokens {
             var next: [Int32] = [], stillRunning: [Int] = []
             for (r, row) in running.enumerated() {

@@ -21,14 +21,18 @@ public final class KVCache {
     /// The decode step's buffers, made by the first step.
     var decodeWorkspace: DecodeWorkspace?
 
-    public init(config: DecoderConfig, rows: Int, capacity: Int) {
+    public convenience init(config: DecoderConfig, rows: Int, capacity: Int) {
+        self.init(kvHeads: config.kvHeadCount, headDim: config.headDim, layers: config.layerCount, rows: rows, capacity: capacity)
+    }
+
+    init(kvHeads: Int, headDim: Int, layers: Int, rows: Int, capacity: Int) {
         self.rows = rows
         self.capacity = capacity
-        kvHeads = config.kvHeadCount
-        headDim = config.headDim
-        let size = rows * config.kvHeadCount * capacity * config.headDim
-        keys = (0..<config.layerCount).map { _ in Storage(count: size) }
-        values = (0..<config.layerCount).map { _ in Storage(count: size) }
+        self.kvHeads = kvHeads
+        self.headDim = headDim
+        let size = rows * kvHeads * capacity * headDim
+        keys = (0..<layers).map { _ in Storage(count: size) }
+        values = (0..<layers).map { _ in Storage(count: size) }
         keyMask = [Int32](repeating: 0, count: rows * capacity)
     }
 
@@ -49,6 +53,27 @@ public final class KVCache {
                 }
             }
         }
+    }
+
+    /// A cache of `sources.count` rows whose row i is a copy of this cache's row sources[i] (keys,
+    /// values and mask of every filled position), with room for `capacity` positions: prompts
+    /// shared by several rows are prefilled once and copied.
+    public func replicatingRows(_ sources: [Int], capacity newCapacity: Int) -> KVCache {
+        precondition(newCapacity >= length && sources.allSatisfy { (0..<rows).contains($0) },
+                     "replicatingRows: rows \(sources) of a \(rows)-row cache of length \(length), capacity \(newCapacity)")
+        let copy = KVCache(kvHeads: kvHeads, headDim: headDim, layers: keys.count, rows: sources.count, capacity: newCapacity)
+        for (row, source) in sources.enumerated() {
+            for layer in 0..<keys.count {
+                for h in 0..<kvHeads {
+                    let src = offset(row: source, head: h, position: 0), dst = copy.offset(row: row, head: h, position: 0)
+                    (copy.keys[layer].pointer + dst).update(from: keys[layer].pointer + src, count: length * headDim)
+                    (copy.values[layer].pointer + dst).update(from: values[layer].pointer + src, count: length * headDim)
+                }
+            }
+            for t in 0..<length { copy.keyMask[row * newCapacity + t] = keyMask[source * capacity + t] }
+        }
+        copy.length = length
+        return copy
     }
 
     /// Copies one row's new keys and values (Hkv, D) to position `length`.

@@ -39,32 +39,42 @@ final class GeneratorTests: XCTestCase {
         }
     }
 
-    /// The logprobs recorded while sampling equal those the training forward recomputes (the GRPO
-    /// trainer uses the first as pi_old).
+    /// The logprobs and entropies recorded while sampling equal those the training forward
+    /// recomputes (the GRPO trainer uses the first as pi_old), also when repeated prompts share one
+    /// prefill whose cache rows are copied.
     func testSampledLogprobsEqualTrainingForward() throws {
         let m = try model("qwen3")
-        let prompts: [[Int32]] = [[5, 9, 14], [40, 2, 77, 8, 31], [7]]
-        var rng = SeededGenerator(seed: 11)
-        let temperature: Float = 0.7
-        let out = generator(m).generate(prompts: prompts, config: .init(maxNewTokens: 6, sampling: .init(temperature: temperature)),
-                                         rng: &rng)
-        // Rebuild prompt + completion rows, left-padded, and score the completion tokens.
-        let rows = zip(prompts, out).map { $0 + $1.ids }
-        let time = rows.map(\.count).max()!
-        var ids: [Int32] = [], mask: [Int32] = [], positions: [Int] = [], targets: [Int32] = [], recorded: [Float] = []
-        for (b, row) in rows.enumerated() {
-            let pad = time - row.count
-            ids += [Int32](repeating: 0, count: pad) + row
-            mask += [Int32](repeating: 0, count: pad) + [Int32](repeating: 1, count: row.count)
-            for (j, token) in out[b].ids.enumerated() {
-                positions.append(b * time + pad + prompts[b].count + j - 1)  // the position that predicts it
-                targets.append(token)
+        let (a, b, c): ([Int32], [Int32], [Int32]) = ([5, 9, 14], [40, 2, 77, 8, 31], [7])
+        for prompts in [[a, b, c], [a, b, a, c, b, b]] {
+            var rng = SeededGenerator(seed: 11)
+            let temperature: Float = 0.7
+            let out = generator(m).generate(prompts: prompts, config: .init(maxNewTokens: 6, sampling: .init(temperature: temperature)),
+                                             rng: &rng)
+            // Rebuild prompt + completion rows, left-padded, and score the completion tokens.
+            let rows = zip(prompts, out).map { $0 + $1.ids }
+            let time = rows.map(\.count).max()!
+            var ids: [Int32] = [], mask: [Int32] = [], positions: [Int] = [], targets: [Int32] = []
+            var recorded: [Float] = [], entropies: [Float] = []
+            for (b, row) in rows.enumerated() {
+                let pad = time - row.count
+                ids += [Int32](repeating: 0, count: pad) + row
+                mask += [Int32](repeating: 0, count: pad) + [Int32](repeating: 1, count: row.count)
+                for (j, token) in out[b].ids.enumerated() {
+                    positions.append(b * time + pad + prompts[b].count + j - 1)  // the position that predicts it
+                    targets.append(token)
+                }
+                recorded += out[b].logprobs
+                entropies += out[b].entropies
             }
-            recorded += out[b].logprobs
+            XCTAssertEqual(recorded.count, targets.count)
+            XCTAssertEqual(entropies.count, targets.count)
+            let r = m.tokenLogprobs(Tape(recording: false), .init(ids: ids, attentionMask: mask, batch: rows.count, time: time),
+                                    positions: positions, targets: targets, temperature: temperature)
+            for (x, y) in zip(r.logprob.values, recorded) { XCTAssertEqual(x, y, accuracy: 1e-5, "\(prompts.count) prompts") }
+            for (x, y) in zip(r.entropy.values, entropies) { XCTAssertEqual(x, y, accuracy: 1e-5, "\(prompts.count) prompts") }
+            // Repeated prompts draw different completions (the generator advances row by row).
+            if prompts.count == 6 { XCTAssertNotEqual(out[1].ids, out[4].ids) }
         }
-        let r = m.tokenLogprobs(Tape(recording: false), .init(ids: ids, attentionMask: mask, batch: rows.count, time: time),
-                                positions: positions, targets: targets, temperature: temperature)
-        for (a, b) in zip(r.logprob.values, recorded) { XCTAssertEqual(a, b, accuracy: 1e-5) }
     }
 
     func testSameSeedSameCompletionsAndStops() throws {
