@@ -91,6 +91,20 @@ final class GradientCheckTests: XCTestCase {
             check.run("attention trial \(trial) H \(h) Hkv \(hkv) pad \(pad)", inputs: [q, k, v]) { tape, x in
                 [tape.attention(q: x[0], k: x[1], v: x[2], keyMask: mask)]
             }
+            // Packed rows: a shared prefix (1), then segments 2, 3, ... that see it and themselves, then padding.
+            var segments = [Int32](repeating: 1, count: b * t)
+            for row in 0..<b {
+                let prefix = 1 + rng.nextInt(below: t), tail = rng.nextInt(below: 2)
+                var segment: Int32 = 2
+                for j in prefix..<max(prefix, t - tail) {
+                    segments[row * t + j] = segment
+                    if rng.nextInt(below: 3) == 0 { segment += 1 }
+                }
+                for j in max(prefix, t - tail)..<t { segments[row * t + j] = 0 }
+            }
+            check.run("attention with segments, trial \(trial) \(segments)", inputs: [q, k, v]) { tape, x in
+                [tape.attention(q: x[0], k: x[1], v: x[2], keyMask: segments)]
+            }
             let bias = leaf([b, h, t, t])
             check.run("attention with bias, trial \(trial)", inputs: [q, k, v, bias]) { tape, x in
                 [tape.attention(q: x[0], k: x[1], v: x[2], keyMask: mask, bias: x[3], scale: 0.3)]

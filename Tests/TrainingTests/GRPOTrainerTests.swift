@@ -136,6 +136,50 @@ final class GRPOTrainerTests: XCTestCase {
         }
     }
 
+    /// Completions packed into rows that share the prompt (each its own attention segment) give
+    /// the logprobs, entropies and parameter gradients of separate prompt + completion rows, for a
+    /// whole group per row, an uneven split, and the automatic choice.
+    func testPackedGroupsEqualSeparateRows() throws {
+        let t = try trainer(try config("pack", ["beta=0"]), policy: model())
+        let rollouts = try t.sampleGenerationBatch().rollouts
+        var rng = SeededGenerator(seed: 3)
+        let seed = rollouts.flatMap { $0.completion.ids.map { _ in Float(rng.nextNormal()) } }
+        func run(_ packing: GRPOTrainer.PromptPacking) -> (lp: [Float], entropy: [Float], grads: [Float], rows: Int) {
+            t.promptPacking = packing
+            let batch = t.makeBatch(rollouts)
+            t.policy.parameters.zeroGrad()
+            let tape = Tape()
+            let (lp, entropy) = t.policy.tokenLogprobs(tape, batch.input, positions: batch.positions, targets: batch.targets)
+            tape.backward(lp, seed: seed)
+            return (lp.values, entropy.values, Array(t.policy.parameters.grads.buffer), batch.input.batch)
+        }
+        let separate = run(.none)
+        XCTAssertEqual(separate.rows, rollouts.count)
+        let groups = rollouts.count / 4
+        for (packing, rows) in [(GRPOTrainer.PromptPacking.completions(4), groups), (.completions(3), 2 * groups), (.automatic, nil)] {
+            let packed = run(packing)
+            if let rows { XCTAssertEqual(packed.rows, rows, "\(packing)") } else { XCTAssertLessThan(packed.rows, rollouts.count) }
+            for (a, b) in zip(packed.lp, separate.lp) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(packing)") }
+            for (a, b) in zip(packed.entropy, separate.entropy) { XCTAssertEqual(a, b, accuracy: 1e-5, "\(packing)") }
+            let scale = separate.grads.map { abs($0) }.max()!
+            for (a, b) in zip(packed.grads, separate.grads) { XCTAssertEqual(a, b, accuracy: 1e-5 * scale, "\(packing)") }
+        }
+    }
+
+    /// The automatic choice packs more completions per row when attention is cheap against the
+    /// matmuls (short rows, a wide model) and fewer when completions are long.
+    func testCompletionsPerRowFollowsTheCostModel() throws {
+        let t = try trainer(try config("cost", ["beta=0"]), policy: model())
+        t.promptPacking = .automatic
+        let short = t.completionsPerRow(prompt: 20, completion: 2, group: 8)
+        let long = t.completionsPerRow(prompt: 20, completion: 60, group: 8)
+        XCTAssertGreaterThan(short, long)
+        XCTAssertEqual(t.completionsPerRow(prompt: 1, completion: 500, group: 8), 1, "nothing to share")
+        XCTAssertEqual(t.completionsPerRow(prompt: 20, completion: 5, group: 1), 1)
+        t.promptPacking = .none
+        XCTAssertEqual(t.completionsPerRow(prompt: 20, completion: 2, group: 8), 1)
+    }
+
     /// Two steps straight equal one step, a stop, and a resume (weights, sampling RNG, data cursor).
     func testResumeIsExact() throws {
         let straight = model()

@@ -4,8 +4,11 @@
 /// Causal grouped-query self-attention, one (batch, head) at a time through GEMM.
 ///
 /// Query head h reads key/value head h / G. Key j is visible to query i when j <= i and
-/// keyMask[b, j] != 0. scores = scale * q.k + bias; probabilities are a softmax over the visible
-/// keys; a query with no visible key (a padded position) gets probabilities 0 and output 0.
+/// keyMask[b, j] is 1, or is a segment id s >= 2 equal to keyMask[b, i]; 0 marks padding. With 0/1
+/// masks this is the usual key-padding mask; segment ids pack several sequences that share a
+/// prefix (mask 1) into one row, each seeing the prefix and itself only. scores = scale * q.k +
+/// bias; probabilities are a softmax over the visible keys; a query with no visible key (a padded
+/// position) gets probabilities 0 and output 0.
 public enum AttentionKernel {
     struct Sizes {
         let b: Int, t: Int, h: Int, hkv: Int, d: Int
@@ -67,13 +70,18 @@ public enum AttentionKernel {
         }
     }
 
-    /// Softmax of row i over the keys 0...i that the mask allows; every other entry becomes 0.
-    /// With `lastAlwaysVisible`, key i is visible whatever the mask says (a decode step's own key).
+    /// Softmax of row i over the keys 0...i that the mask allows (1, or the segment id of mask[i]);
+    /// every other entry becomes 0. With `lastAlwaysVisible`, key i is visible whatever the mask
+    /// says (a decode step's own key).
     @inline(__always)
     public static func softmaxVisible(_ row: UnsafeMutablePointer<Float>, row i: Int, t: Int, mask: UnsafePointer<Int32>?,
                                       lastAlwaysVisible: Bool = false) {
         if let mask {
-            for j in 0..<(lastAlwaysVisible ? i : i + 1) where mask[j] == 0 { row[j] = -Float.infinity }
+            let own = mask[i]
+            for j in 0..<(lastAlwaysVisible ? i : i + 1) {
+                let m = mask[j]
+                if m == 0 || (m > 1 && m != own) { row[j] = -Float.infinity }
+            }
         }
         for j in (i + 1)..<max(i + 1, t) { row[j] = 0 }
         let m = FastMath.max(row, count: i + 1)
@@ -154,7 +162,8 @@ extension Tape {
     /// Causal grouped-query attention.
     ///
     /// - q: (B, T, H, D); k, v: (B, T, Hkv, D) with H % Hkv == 0.
-    /// - keyMask: (B*T) values, 0 for padding keys, or nil.
+    /// - keyMask: (B*T) values, 0 for padding keys, 1 for keys every later query sees, s >= 2 for
+    ///   keys only queries of segment s see; or nil.
     /// - bias: (B, H, T, T) added to the scaled scores, or nil; it receives a gradient if it requires one.
     /// - scale: defaults to 1 / sqrt(D).
     /// - returns: (B, T, H, D)

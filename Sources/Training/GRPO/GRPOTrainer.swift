@@ -246,31 +246,95 @@ public final class GRPOTrainer {
 
     // MARK: - Optimizer step
 
-    /// Prompt (left-padded) + completion (right-padded) rows, and the flat position predicting each
-    /// completion token.
+    /// Token rows for the model, and the flat position predicting each completion token (in rollout
+    /// order, token by token).
     struct Batch {
         let input: DecoderModel.Batch
         let positions: [Int]
         let targets: [Int32]
     }
 
+    /// Consecutive rollouts of one prompt (a group) share rows: the prompt once, then each
+    /// completion as its own attention segment that sees the prompt and itself (mask 1 for the
+    /// prompt, 2, 3, ... for the completions, 0 for padding; positions restart after the prompt).
+    /// The logprobs are those of separate prompt + completion rows, and the prompt's tokens go
+    /// through the model once per row instead of once per completion. How many completions share a
+    /// row is `promptPacking`'s choice.
     func makeBatch(_ rollouts: [Rollout]) -> Batch {
-        let promptLength = rollouts.map { prompts[$0.prompt].ids.count }.max() ?? 0
-        let completionLength = max(rollouts.map(\.completion.ids.count).max() ?? 0, 1)
-        let time = promptLength + completionLength
-        var ids: [Int32] = [], mask: [Int32] = [], positions: [Int] = [], targets: [Int32] = []
-        for (b, r) in rollouts.enumerated() {
-            let prompt = prompts[r.prompt].ids, completion = r.completion.ids
-            let pad = promptLength - prompt.count
-            ids += [Int32](repeating: 0, count: pad) + prompt + completion + [Int32](repeating: 0, count: completionLength - completion.count)
-            mask += [Int32](repeating: 0, count: pad) + [Int32](repeating: 1, count: prompt.count + completion.count)
-                + [Int32](repeating: 0, count: completionLength - completion.count)
-            for (j, token) in completion.enumerated() {
-                positions.append(b * time + promptLength + j - 1)
+        var rows: [[Int]] = []  // rollout indices per row
+        var run = 0
+        while run < rollouts.count {
+            var end = run + 1
+            while end < rollouts.count && rollouts[end].prompt == rollouts[run].prompt { end += 1 }
+            let lengths = rollouts[run..<end].map(\.completion.ids.count)
+            let k = completionsPerRow(prompt: prompts[rollouts[run].prompt].ids.count,
+                                      completion: lengths.reduce(0, +) / lengths.count, group: end - run)
+            rows += stride(from: run, to: end, by: k).map { Array($0..<min($0 + k, end)) }
+            run = end
+        }
+        let time = max(rows.map { row in prompts[rollouts[row[0]].prompt].ids.count + row.reduce(0) { $0 + rollouts[$1].completion.ids.count } }
+            .max() ?? 0, 1)
+        var ids = [Int32](repeating: 0, count: rows.count * time), mask = [Int32](repeating: 0, count: rows.count * time)
+        var tokenPositions = [Int32](repeating: 0, count: rows.count * time)
+        var predicting = [Int](repeating: 0, count: rollouts.count), starts = [Int](repeating: 0, count: rollouts.count)
+        for (b, row) in rows.enumerated() {
+            let prompt = prompts[rollouts[row[0]].prompt].ids
+            var at = b * time
+            for (j, token) in prompt.enumerated() {
+                ids[at] = token
+                mask[at] = 1
+                tokenPositions[at] = Int32(j)
+                at += 1
+            }
+            for (segment, i) in row.enumerated() {
+                predicting[i] = b * time + prompt.count - 1  // the prompt's last token predicts each first token
+                starts[i] = at
+                for (j, token) in rollouts[i].completion.ids.enumerated() {
+                    ids[at] = token
+                    mask[at] = Int32(segment + 2)
+                    tokenPositions[at] = Int32(prompt.count + j)
+                    at += 1
+                }
+            }
+        }
+        var positions: [Int] = [], targets: [Int32] = []
+        for (i, r) in rollouts.enumerated() {
+            for (j, token) in r.completion.ids.enumerated() {
+                positions.append(j == 0 ? predicting[i] : starts[i] + j - 1)
                 targets.append(token)
             }
         }
-        return Batch(input: .init(ids: ids, attentionMask: mask, batch: rollouts.count, time: time), positions: positions, targets: targets)
+        return Batch(input: .init(ids: ids, positions: tokenPositions, attentionMask: mask, batch: rows.count, time: time),
+                     positions: positions, targets: targets)
+    }
+
+    /// How `makeBatch` packs a group's completions into rows that share the prompt.
+    public enum PromptPacking: Equatable {
+        /// One row per rollout: prompt + completion.
+        case none
+        /// The completions per row that make the pass cheapest (`completionsPerRow`).
+        case automatic
+        /// At most this many completions per row.
+        case completions(Int)
+    }
+    public var promptPacking = PromptPacking.automatic
+
+    /// Completions per row for a group of `group` completions of about `c` tokens after a prompt
+    /// of `p`: the k minimising ceil(group / k) rows x T (matmul + 2 attention(T)) multiply-adds
+    /// for rows of T = p + k c tokens. Packing saves the prompt's repeats, but attention over a
+    /// row costs the square of its length (and runs at about half the matmuls' rate here, hence 2).
+    func completionsPerRow(prompt p: Int, completion c: Int, group: Int) -> Int {
+        switch promptPacking {
+        case .none: return 1
+        case .completions(let k): return max(1, k)
+        case .automatic:
+            func cost(_ k: Int) -> Double {
+                let t = p + k * max(c, 1)
+                let macs = policy.config.forwardMACsPerToken(time: t)
+                return Double((group + k - 1) / k) * Double(t) * Double(macs.matmul + 2 * macs.attention)
+            }
+            return (1...max(group, 1)).min { cost($0) < cost($1) } ?? 1
+        }
     }
 
     /// Whether a rollout's loss and gradient are exactly zero, so the policy pass can skip it: a
@@ -364,11 +428,12 @@ public final class GRPOTrainer {
     }
 
     /// Consecutive runs of whole completions holding about `policySliceTokens` prompt + completion
-    /// tokens each.
+    /// tokens each (a prompt counted once per run of its completions when they are packed).
     func slices(of part: [Rollout]) -> [[Rollout]] {
         var slices: [[Rollout]] = [], current: [Rollout] = [], tokens = 0
         for r in part {
-            let n = prompts[r.prompt].ids.count + r.completion.ids.count
+            let sharesPrompt = promptPacking != .none && current.last?.prompt == r.prompt
+            let n = (sharesPrompt ? 0 : prompts[r.prompt].ids.count) + r.completion.ids.count
             if !current.isEmpty && tokens + n > policySliceTokens {
                 slices.append(current)
                 current = []
