@@ -261,17 +261,7 @@ public final class GRPOTrainer {
     /// through the model once per row instead of once per completion. How many completions share a
     /// row is `promptPacking`'s choice.
     func makeBatch(_ rollouts: [Rollout]) -> Batch {
-        var rows: [[Int]] = []  // rollout indices per row
-        var run = 0
-        while run < rollouts.count {
-            var end = run + 1
-            while end < rollouts.count && rollouts[end].prompt == rollouts[run].prompt { end += 1 }
-            let lengths = rollouts[run..<end].map(\.completion.ids.count)
-            let k = completionsPerRow(prompt: prompts[rollouts[run].prompt].ids.count,
-                                      completion: lengths.reduce(0, +) / lengths.count, group: end - run)
-            rows += stride(from: run, to: end, by: k).map { Array($0..<min($0 + k, end)) }
-            run = end
-        }
+        let rows = packedRows(rollouts)
         let time = max(rows.map { row in prompts[rollouts[row[0]].prompt].ids.count + row.reduce(0) { $0 + rollouts[$1].completion.ids.count } }
             .max() ?? 0, 1)
         var ids = [Int32](repeating: 0, count: rows.count * time), mask = [Int32](repeating: 0, count: rows.count * time)
@@ -306,6 +296,23 @@ public final class GRPOTrainer {
         }
         return Batch(input: .init(ids: ids, positions: tokenPositions, attentionMask: mask, batch: rows.count, time: time),
                      positions: positions, targets: targets)
+    }
+
+    /// The rows `makeBatch` lays out: indices of consecutive rollouts, up to `completionsPerRow`
+    /// of one prompt per row.
+    func packedRows(_ rollouts: [Rollout]) -> [[Int]] {
+        var rows: [[Int]] = []
+        var run = 0
+        while run < rollouts.count {
+            var end = run + 1
+            while end < rollouts.count && rollouts[end].prompt == rollouts[run].prompt { end += 1 }
+            let lengths = rollouts[run..<end].map(\.completion.ids.count)
+            let k = completionsPerRow(prompt: prompts[rollouts[run].prompt].ids.count,
+                                      completion: lengths.reduce(0, +) / lengths.count, group: end - run)
+            rows += stride(from: run, to: end, by: k).map { Array($0..<min($0 + k, end)) }
+            run = end
+        }
+        return rows
     }
 
     /// How `makeBatch` packs a group's completions into rows that share the prompt.
@@ -427,19 +434,18 @@ public final class GRPOTrainer {
         return metrics
     }
 
-    /// Consecutive runs of whole completions holding about `policySliceTokens` prompt + completion
-    /// tokens each (a prompt counted once per run of its completions when they are packed).
+    /// Consecutive runs of whole packed rows (`packedRows`) holding about `policySliceTokens`
+    /// tokens each.
     func slices(of part: [Rollout]) -> [[Rollout]] {
         var slices: [[Rollout]] = [], current: [Rollout] = [], tokens = 0
-        for r in part {
-            let sharesPrompt = promptPacking != .none && current.last?.prompt == r.prompt
-            let n = (sharesPrompt ? 0 : prompts[r.prompt].ids.count) + r.completion.ids.count
+        for row in packedRows(part) {
+            let n = prompts[part[row[0]].prompt].ids.count + row.reduce(0) { $0 + part[$1].completion.ids.count }
             if !current.isEmpty && tokens + n > policySliceTokens {
                 slices.append(current)
                 current = []
                 tokens = 0
             }
-            current.append(r)
+            current += row.map { part[$0] }
             tokens += n
         }
         if !current.isEmpty { slices.append(current) }
