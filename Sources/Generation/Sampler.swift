@@ -137,7 +137,8 @@ public struct SamplingConfig: Sendable, Equatable {
 
 /// Picks the next token of one row, its log-probability and the entropy of softmax(logits /
 /// temperature) over the whole vocabulary (what TRL recomputes for the loss and logs as `entropy`;
-/// greedy uses temperature 1). Both figures come from the one exp pass the draw needs.
+/// greedy uses temperature 1). Both figures come from one exp pass over the vocabulary, which for a
+/// draw at temperature alone is also the draw's.
 public enum TokenSampler {
     public static func sample(logits row: UnsafePointer<Float>, vocab: Int, config: SamplingConfig,
                               rng: inout SeededGenerator) -> (token: Int32, logprob: Float, entropy: Float) {
