@@ -83,8 +83,7 @@ public struct Generator {
         var logits = prefilled  // (B, V)
         if shared {
             cache = cache.replicatingRows(source, capacity: time + config.maxNewTokens)
-            logits = Tensor(shape: [b, vocab], storage: Storage(count: b * vocab))
-            for (row, u) in source.enumerated() { (logits.data + row * vocab).update(from: prefilled.data + u * vocab, count: vocab) }
+            logits = Tape(recording: false).gatherRows(prefilled, rows: source)
         }
         var completions = prompts.map { _ in Completion(ids: [], text: "", finishReason: .length, logprobs: []) }
         var running = Array(0..<b)

@@ -144,15 +144,12 @@ public enum TokenSampler {
                               rng: inout SeededGenerator) -> (token: Int32, logprob: Float, entropy: Float) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: vocab) { buffer in
             let weights = buffer.baseAddress!
-            if config.isTemperatureOnly {
-                let (total, weighted, m) = exponentials(row: row, vocab: vocab, temperature: config.temperature, into: weights)
-                let token = drawFromWeights(weights, vocab: vocab, total: total, rng: &rng)
-                return (token, logprob(token, row: row, temperature: config.temperature, shift: m, total: total),
-                        entropy(total: total, weighted: weighted))
-            }
             let temperature = config.isGreedy ? 1 : config.temperature
+            let (total, weighted, m) = exponentials(row: row, vocab: vocab, temperature: temperature, into: weights)
             let token: Int32
-            if config.isGreedy {
+            if config.isTemperatureOnly {
+                token = drawFromWeights(weights, vocab: vocab, total: total, rng: &rng)
+            } else if config.isGreedy {
                 var best = 0
                 for j in 1..<vocab where row[j] > row[best] { best = j }
                 token = Int32(best)
@@ -161,7 +158,6 @@ public enum TokenSampler {
                 for stage in config.stages { stage.apply(&c) }
                 token = draw(c, &rng)
             }
-            let (total, weighted, m) = exponentials(row: row, vocab: vocab, temperature: temperature, into: weights)
             return (token, logprob(token, row: row, temperature: temperature, shift: m, total: total),
                     entropy(total: total, weighted: weighted))
         }

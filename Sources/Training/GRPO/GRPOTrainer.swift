@@ -262,8 +262,7 @@ public final class GRPOTrainer {
     /// row is `promptPacking`'s choice.
     func makeBatch(_ rollouts: [Rollout]) -> Batch {
         let rows = packedRows(rollouts)
-        let time = max(rows.map { row in prompts[rollouts[row[0]].prompt].ids.count + row.reduce(0) { $0 + rollouts[$1].completion.ids.count } }
-            .max() ?? 0, 1)
+        let time = max(rows.map { rowTokens($0, of: rollouts) }.max() ?? 0, 1)
         var ids = [Int32](repeating: 0, count: rows.count * time), mask = [Int32](repeating: 0, count: rows.count * time)
         var tokenPositions = [Int32](repeating: 0, count: rows.count * time)
         var predicting = [Int](repeating: 0, count: rollouts.count), starts = [Int](repeating: 0, count: rollouts.count)
@@ -313,6 +312,11 @@ public final class GRPOTrainer {
             run = end
         }
         return rows
+    }
+
+    /// Tokens of a packed row: its prompt once, then its completions.
+    func rowTokens(_ row: [Int], of rollouts: [Rollout]) -> Int {
+        prompts[rollouts[row[0]].prompt].ids.count + row.reduce(0) { $0 + rollouts[$1].completion.ids.count }
     }
 
     /// How `makeBatch` packs a group's completions into rows that share the prompt.
@@ -398,12 +402,12 @@ public final class GRPOTrainer {
                 policyTime += Clock.now() - t0
                 loss += result.loss
                 // Clip fractions are over all completions (sequence level) or active tokens of the batch.
-                let weight = sequenceLevel ? Double(slice.count) / Double(rollouts.count)
-                    : Double(input.tokenMask.filter { $0 }.count) / max(activeTokens, 1)
+                let tokenShare = Double(input.tokenMask.filter { $0 }.count) / max(activeTokens, 1)
+                let weight = sequenceLevel ? Double(slice.count) / Double(rollouts.count) : tokenShare
                 clip.low += result.clipLow * weight
                 clip.high += result.clipHigh * weight
                 clip.region += result.clipRegion * weight
-                klTotal += (result.kl ?? 0) * Double(input.tokenMask.filter { $0 }.count) / max(activeTokens, 1)
+                klTotal += (result.kl ?? 0) * tokenShare
                 for (e, keep) in zip(entropy.values, input.tokenMask) where keep { entropyTotal += Double(e) }
             }
         }
@@ -439,7 +443,7 @@ public final class GRPOTrainer {
     func slices(of part: [Rollout]) -> [[Rollout]] {
         var slices: [[Rollout]] = [], current: [Rollout] = [], tokens = 0
         for row in packedRows(part) {
-            let n = prompts[part[row[0]].prompt].ids.count + row.reduce(0) { $0 + part[$1].completion.ids.count }
+            let n = rowTokens(row, of: part)
             if !current.isEmpty && tokens + n > policySliceTokens {
                 slices.append(current)
                 current = []
