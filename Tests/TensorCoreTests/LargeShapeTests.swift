@@ -24,19 +24,53 @@ final class LargeShapeTests: XCTestCase {
         return c
     }
 
-    func testThreadedAndPoolSplitGEMMMatchReference() {
-        for (m, n, k) in [(130, 257, 96), (16, 1500, 64), (300, 40, 128)] {
-            for (ta, tb) in [(false, false), (false, true), (true, false)] {
-                let a = rng.normal([m * k]).values, b = rng.normal([k * n]).values
-                let expected = referenceProduct(a, b, m: m, n: n, k: k, transA: ta, transB: tb)
-                var c = [Float](repeating: 0, count: m * n), d = c
-                GEMM.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n,
-                           c: &c, ldc: n)
-                GEMM.sgemmBLASThreaded(transA: ta, transB: tb, m: m, n: n, k: k, a: a, lda: ta ? m : k, b: b,
-                                       ldb: tb ? k : n, c: &d, ldc: n, threads: 2)
-                assertClose(c, expected, tolerance: 1e-5, "sgemm (pool split) \(m)x\(n)x\(k) ta \(ta) tb \(tb)")
-                assertClose(d, expected, tolerance: 1e-5, "BLAS-threaded \(m)x\(n)x\(k) ta \(ta) tb \(tb)")
+    /// Every kernel (ours with AVX2 and portable tiles, BLAS per pool thread, BLAS threading itself)
+    /// against Float64, on shapes that leave edge tiles in both directions, split K into several
+    /// packed slices (k > 384), take the pool's row and column splits, and with alpha, beta != 0
+    /// and row strides wider than the matrices.
+    func testEveryGEMMKernelMatchesReference() {
+        let shapes = [(130, 257, 96), (16, 1500, 64), (300, 40, 128), (5, 7, 1), (6, 16, 3), (61, 45, 777), (7, 200, 1100)]
+        for (m, n, k) in shapes {
+            for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
+                let (lda, ldb, ldc) = ((ta ? m : k) + 3, (tb ? k : n) + 5, n + 2)
+                let aRows = ta ? k : m, bRows = tb ? n : k
+                let a = rng.normal([aRows * lda]).values, b = rng.normal([bRows * ldb]).values
+                let c0 = rng.normal([m * ldc]).values
+                // The reference on the dense operands.
+                let dense = { (x: [Float], rows: Int, cols: Int, ld: Int) in (0..<rows).flatMap { r in x[(r * ld)..<(r * ld + cols)] } }
+                let product = referenceProduct(dense(a, aRows, ta ? m : k, lda), dense(b, bRows, tb ? k : n, ldb),
+                                               m: m, n: n, k: k, transA: ta, transB: tb)
+                for (alpha, beta) in [(Float(1), Float(0)), (0.5, 0.25), (1, 1)] {
+                    var expected = c0
+                    for i in 0..<m {
+                        for j in 0..<n { expected[i * ldc + j] = alpha * product[i * n + j] + beta * c0[i * ldc + j] }
+                    }
+                    let runs: [(String, GEMM.Kernel, Bool)] = [("packed", .packed, false), ("packed portable", .packed, true),
+                                                               ("blas", .blas, false), ("blas-threads", .blasThreads, false)]
+                    for (name, kernel, portable) in runs {
+                        var c = c0
+                        let run = {
+                            GEMM.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                                       beta: beta, c: &c, ldc: ldc, kernel: kernel)
+                        }
+                        if portable { FastMath.withPortableKernels(run) } else { run() }
+                        assertClose(c, expected, tolerance: 1e-5,
+                                    "\(name) \(m)x\(n)x\(k) ta \(ta) tb \(tb) alpha \(alpha) beta \(beta)")
+                    }
+                }
             }
+        }
+    }
+
+    /// beta = 0 must not read C: NaN in C before the product may not leak into it.
+    func testGEMMWithBetaZeroIgnoresOldC() {
+        let (m, n, k) = (13, 35, 20)
+        let a = rng.normal([m * k]).values, b = rng.normal([k * n]).values
+        let expected = referenceProduct(a, b, m: m, n: n, k: k, transA: false, transB: false)
+        for kernel in [GEMM.Kernel.packed, .blas] {
+            var c = [Float](repeating: .nan, count: m * n)
+            GEMM.sgemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n, kernel: kernel)
+            assertClose(c, expected, tolerance: 1e-5, "\(kernel) with NaN in C")
         }
     }
 

@@ -46,4 +46,13 @@ void ck_attention_scores(float *s, const float *q, const float *keys, int64_t gr
 /// out (groups, d): out[g] = sum_j p[g][j] * values_j, for weights p (groups, n) and values (n, d).
 void ck_weighted_sum(float *out, const float *p, const float *values, int64_t groups, int64_t n, int64_t d);
 
+// ---------------------------------------------------------------- GEMM (GEMMKernels.c)
+
+/// C (m, n) = alpha * op(A) (m, k) * op(B) (k, n) + beta * C on the calling thread; row-major,
+/// lda/ldb/ldc are the row strides as stored (op transposes when trans_a / trans_b is non-zero).
+/// beta == 0 never reads C. Packed operands and an AVX2+FMA 6x16 micro-kernel (portable C below
+/// AVX2). Returns 0, or -1 when the packing buffers could not be allocated (C is then unchanged).
+int ck_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+             const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
+
 #endif

@@ -37,6 +37,8 @@ public struct GRPOConfig: Sendable {
     public var evalSteps: Int
     public var evalSamples: Int
     public var evalNumSamples: Int
+    /// Sampling temperature of the held-out pass@k and maj@k samples.
+    public var evalTemperature: Double
     public var saveSteps: Int
     public var saveTotalLimit: Int
     public var useChatTemplate: Bool
@@ -80,6 +82,7 @@ public struct GRPOConfig: Sendable {
         ConfigKey("eval_steps", .int, .int(0), "steps between held-out evaluations (0: only before and after)"),
         ConfigKey("eval_samples", .int, .int(200), "held-out prompts per evaluation"),
         ConfigKey("eval_num_samples", .int, .int(8), "k: samples per held-out prompt for pass@1, pass@k and maj@k"),
+        ConfigKey("eval_temperature", .optionalDouble, .none, "temperature of the held-out samples (default: temperature)"),
         ConfigKey("save_steps", .int, .int(100), "steps between checkpoints (one is always written at the end)"),
         ConfigKey("save_total_limit", .int, .int(2), "checkpoints kept (0 keeps all)"),
         ConfigKey("use_chat_template", .bool, .bool(false), "wrap prompts with the tokenizer's chat template"),
@@ -127,6 +130,7 @@ public struct GRPOConfig: Sendable {
         evalSteps = c.int("eval_steps")
         evalSamples = c.int("eval_samples")
         evalNumSamples = c.int("eval_num_samples")
+        evalTemperature = c.optionalDouble("eval_temperature") ?? temperature
         saveSteps = c.int("save_steps")
         saveTotalLimit = c.int("save_total_limit")
         useChatTemplate = c.bool("use_chat_template")
@@ -147,6 +151,7 @@ public struct GRPOConfig: Sendable {
             throw c.invalid("num_generations", "\(numGenerations) does not divide the \(batchSize * gradientAccumulationSteps) completions of a generation batch (per_device_train_batch_size x gradient_accumulation_steps)")
         }
         if temperature <= 0 { throw c.invalid("temperature", "must be positive for GRPO sampling, got \(temperature)") }
+        if evalTemperature <= 0 { throw c.invalid("eval_temperature", "must be positive, got \(evalTemperature)") }
         if rewardFunctions.isEmpty { throw c.invalid("reward_funcs", "needs at least one reward function") }
         if !rewardWeights.isEmpty && rewardWeights.count != rewardFunctions.count {
             throw c.invalid("reward_weights", "\(rewardWeights.count) weights for \(rewardFunctions.count) reward functions")

@@ -110,7 +110,7 @@ struct GRPOSession {
             let (evaluator, prompts, columns) = (evaluator, evalPrompts, evalColumns)
             trainer.evaluate = { step in
                 let report = evaluator.run(prompts: prompts, columns: columns, k: config.evalNumSamples,
-                                           temperature: Float(config.temperature), maxNewTokens: config.maxCompletionLength,
+                                           temperature: Float(config.evalTemperature), maxNewTokens: config.maxCompletionLength,
                                            seed: UInt64(config.seed) &+ 17)
                 if !quiet {
                     print(String(format: "\nstep %d held-out (%d problems): greedy %.1f%%  pass@1 %.1f%%  pass@%d %.1f%%  maj@%d %.1f%%",
