@@ -196,6 +196,13 @@ final class GRPOTrainerTests: XCTestCase {
         XCTAssertThrowsError(try config("x", ["num_generations=1", "per_device_train_batch_size=1"])) {
             XCTAssertTrue("\($0)".contains("at least 2"))
         }
+        XCTAssertThrowsError(try config("x", ["eval_temperature=0"])) { XCTAssertTrue("\($0)".contains("eval_temperature")) }
+    }
+
+    /// Held-out samples use the training temperature unless eval_temperature is set.
+    func testEvalTemperatureDefaultsToTheSamplingTemperature() throws {
+        XCTAssertEqual(try config("x", ["temperature=1.2"]).evalTemperature, 1.2)
+        XCTAssertEqual(try config("x", ["temperature=1.2", "eval_temperature=1.0"]).evalTemperature, 1.0)
     }
 }
 
