@@ -93,33 +93,35 @@ CK_AVX2 static void pack_b_columns_avx2(float *dst, const float *src, int64_t ld
 /// Floats allocated past each packing buffer for pack_a_rows_avx2's last spilling store.
 enum { PACK_SLACK = 16 };
 
+/// Steps p in [p_from, kc) of one panel of `width` values per step: dst[p * width + e] =
+/// src[e * along + p * step] for the `count` valid values e, zeros after them.
+static void pack_strided(float *dst, int64_t width, const float *src, int64_t count, int64_t along, int64_t step,
+                         int64_t p_from, int64_t kc) {
+    for (int64_t p = p_from; p < kc; p++) {
+        int64_t e = 0;
+        for (; e < count; e++) dst[p * width + e] = src[e * along + p * step];
+        for (; e < width; e++) dst[p * width + e] = 0;
+    }
+}
+
 /// op(A)[i0:i0+mc, p0:p0+kc] as ceil(mc / MR) panels, each kc steps of MR values (zero-padded rows).
 static void pack_a(float *dst, const float *a, int64_t lda, int trans, int64_t i0, int64_t mc, int64_t p0, int64_t kc) {
     for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
         int64_t rows = mc - ir < MR ? mc - ir : MR;
-        int64_t p = 0;
-        if (!trans) {
-            const float *src = a + (i0 + ir) * lda + p0;
-#if CK_GEMM_X86
-            if (rows == MR && ck_isa_level() == 2) {
-                p = kc / 8 * 8;
-                pack_a_rows_avx2(dst, src, lda, p);
-            }
-#endif
-            for (; p < kc; p++) {
-                int64_t r = 0;
-                for (; r < rows; r++) dst[p * MR + r] = src[r * lda + p];
-                for (; r < MR; r++) dst[p * MR + r] = 0;
-            }
-        } else {
+        if (trans) {
             // A is stored (k, m): each step's MR values are contiguous.
-            const float *src = a + p0 * lda + i0 + ir;
-            for (; p < kc; p++) {
-                int64_t r = 0;
-                for (; r < rows; r++) dst[p * MR + r] = src[p * lda + r];
-                for (; r < MR; r++) dst[p * MR + r] = 0;
-            }
+            pack_strided(dst, MR, a + p0 * lda + i0 + ir, rows, 1, lda, 0, kc);
+            continue;
         }
+        const float *src = a + (i0 + ir) * lda + p0;
+        int64_t p = 0;
+#if CK_GEMM_X86
+        if (rows == MR && ck_isa_level() == 2) {
+            p = kc / 8 * 8;
+            pack_a_rows_avx2(dst, src, lda, p);
+        }
+#endif
+        pack_strided(dst, MR, src, rows, lda, 1, p, kc);
     }
 }
 
@@ -168,11 +170,7 @@ static void pack_b(float *dst, const float *b, int64_t ldb, int trans, int64_t p
             pack_b_columns_avx2(dst, src, ldb, p);
         }
 #endif
-        for (; p < kc; p++) {
-            int64_t c = 0;
-            for (; c < cols; c++) dst[p * NR + c] = src[c * ldb + p];
-            for (; c < NR; c++) dst[p * NR + c] = 0;
-        }
+        pack_strided(dst, NR, src, cols, ldb, 1, p, kc);
     }
 }
 
