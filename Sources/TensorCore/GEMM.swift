@@ -20,14 +20,14 @@ import CBLAS
 public enum GEMM {
     /// Which code multiplies.
     public enum Kernel: String, Sendable, CaseIterable {
-        /// Our packed kernel where the CPU has AVX2+FMA, else BLAS.
+        /// Our packed kernel: AVX2+FMA tiles where the CPU has them, portable C tiles otherwise.
         case packed
         /// BLAS, one call per pool thread's part of C.
         case blas
         /// BLAS threading each product itself (benchmarks only; see above).
         case blasThreads = "blas-threads"
 
-        /// The kernel the engine uses on this machine.
+        /// The kernel the engine uses on this machine: packed with AVX2+FMA, else BLAS.
         public static var best: Kernel { ck_isa_level() == 2 ? .packed : .blas }
     }
 

@@ -4,7 +4,7 @@ import CKernels
 /// the shared pool. Benchmarks report their figures as ratios to these.
 public enum MachinePeak {
     /// fp32 GFLOP/s of a register-resident FMA loop running on every pool thread at once
-    /// (the best of `trials`, each `iterations` rounds of 96 FMAs per thread: 50M take about 0.1 s).
+    /// (the best of `trials`, each `iterations` rounds of 12 8-lane FMAs per thread: 50M take about 0.1 s).
     public static func fmaGFLOPS(pool: ThreadPool = .shared, trials: Int = 5, iterations: Int64 = 50_000_000) -> Double {
         var best = 0.0
         let sinks = Storage(count: pool.threadCount * 16)
