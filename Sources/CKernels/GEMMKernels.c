@@ -105,7 +105,7 @@ static void pack_strided(float *dst, int64_t width, const float *src, int64_t co
 }
 
 /// op(A)[i0:i0+mc, p0:p0+kc] as ceil(mc / MR) panels, each kc steps of MR values (zero-padded rows).
-static void pack_a(float *dst, const float *a, int64_t lda, int trans, int64_t i0, int64_t mc, int64_t p0, int64_t kc) {
+static void pack_a(int avx2, float *dst, const float *a, int64_t lda, int trans, int64_t i0, int64_t mc, int64_t p0, int64_t kc) {
     for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
         int64_t rows = mc - ir < MR ? mc - ir : MR;
         if (trans) {
@@ -116,7 +116,7 @@ static void pack_a(float *dst, const float *a, int64_t lda, int trans, int64_t i
         const float *src = a + (i0 + ir) * lda + p0;
         int64_t p = 0;
 #if CK_GEMM_X86
-        if (rows == MR && ck_isa_level() == 2) {
+        if (rows == MR && avx2) {
             p = kc / 8 * 8;
             pack_a_rows_avx2(dst, src, lda, p);
         }
@@ -136,7 +136,7 @@ CK_AVX2 static void copy_row_panels_avx2(float *dst, int64_t stride, const float
 #endif
 
 /// op(B)[p0:p0+kc, j0:j0+nc] as ceil(nc / NR) panels, each kc steps of NR values (zero-padded columns).
-static void pack_b(float *dst, const float *b, int64_t ldb, int trans, int64_t p0, int64_t kc, int64_t j0, int64_t nc) {
+static void pack_b(int avx2, float *dst, const float *b, int64_t ldb, int trans, int64_t p0, int64_t kc, int64_t j0, int64_t nc) {
     int64_t full = nc / NR * NR;
     if (!trans) {
         // Row by row across all panels, so each row of B is read front to back.
@@ -144,7 +144,7 @@ static void pack_b(float *dst, const float *b, int64_t ldb, int trans, int64_t p
             const float *src = b + (p0 + p) * ldb + j0;
             int64_t j = 0;
 #if CK_GEMM_X86
-            if (ck_isa_level() == 2) {
+            if (avx2) {
                 copy_row_panels_avx2(dst + p * NR, kc * NR, src, full);
                 j = full;
             }
@@ -165,7 +165,7 @@ static void pack_b(float *dst, const float *b, int64_t ldb, int trans, int64_t p
         const float *src = b + (j0 + jr) * ldb + p0;
         int64_t p = 0;
 #if CK_GEMM_X86
-        if (cols == NR && ck_isa_level() == 2) {
+        if (cols == NR && avx2) {
             p = kc / 8 * 8;
             pack_b_columns_avx2(dst, src, ldb, p);
         }
@@ -321,15 +321,15 @@ int ck_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float al
     float *pb = grow(&pack_b_buf, &pack_b_cap, ((ncp + NR - 1) / NR) * NR * kcp + PACK_SLACK);
     if (!pa || !pb) return -1;
     if (a_once)
-        for (int64_t p0 = 0; p0 < k; p0 += kc) pack_a(pa + p0 * mpad, a, lda, trans_a, 0, m, p0, k - p0 < kc ? k - p0 : kc);
+        for (int64_t p0 = 0; p0 < k; p0 += kc) pack_a(avx2, pa + p0 * mpad, a, lda, trans_a, 0, m, p0, k - p0 < kc ? k - p0 : kc);
     for (int64_t j0 = 0; j0 < n; j0 += nc) {
         int64_t ncur = n - j0 < nc ? n - j0 : nc;
         for (int64_t p0 = 0; p0 < k; p0 += kc) {
             int64_t kcur = k - p0 < kc ? k - p0 : kc;
-            pack_b(pb, b, ldb, trans_b, p0, kcur, j0, ncur);
+            pack_b(avx2, pb, b, ldb, trans_b, p0, kcur, j0, ncur);
             for (int64_t i0 = 0; i0 < m; i0 += mc) {
                 int64_t mcur = m - i0 < mc ? m - i0 : mc;
-                if (!a_once) pack_a(pa, a, lda, trans_a, i0, mcur, p0, kcur);
+                if (!a_once) pack_a(avx2, pa, a, lda, trans_a, i0, mcur, p0, kcur);
                 macro_kernel(avx2, kcur, a_once ? pa + p0 * mpad : pa, mcur, pb, ncur, c + i0 * ldc + j0, ldc, alpha,
                              p0 == 0 ? beta : 1);
             }

@@ -25,6 +25,11 @@ public enum Clock {
         #endif
     }
 
+    /// The middle of `values` (the upper one of an even count); 0 when there are none.
+    public static func median(_ values: [Double]) -> Double {
+        values.isEmpty ? 0 : values.sorted()[values.count / 2]
+    }
+
     /// Runs `body` repeatedly in batches lasting at least `minSeconds` each and returns the median
     /// seconds per call over `batches` batches (after one warm-up call).
     public static func median(batches: Int = 5, minSeconds: Double = 0.05, _ body: () -> Void) -> Double {

@@ -12,9 +12,6 @@ struct GEMMBench: ParsableCommand {
 
     @OptionGroup var options: BenchOptions
 
-    /// The middle value (the upper one of an even count).
-    func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-
     @Option(help: "The kernel: packed (ours, AVX2+FMA), blas (BLAS per pool thread) or blas-threads (BLAS threading itself); default: the engine's choice here.")
     var kernel: GEMM.Kernel = .best
 
@@ -75,9 +72,9 @@ struct GEMMBench: ParsableCommand {
                 rates.append(gflops)
                 ratios.append(gflops / peak)
             }
-            rows.append(Row(shape: c.name, gflops: median(rates), ratio: median(ratios)))
+            rows.append(Row(shape: c.name, gflops: Clock.median(rates), ratio: Clock.median(ratios)))
         }
-        let peak = median(peaks)
+        let peak = Clock.median(peaks)
         let report = Report(peak_gflops: peak, threads: ThreadPool.shared.threadCount, isa: FastMath.isa, kernel: kernel.rawValue, gemm: rows)
         if options.json { return try printJSON(report) }
         print("fp32 FMA peak: \(fixed(peak)) GFLOP/s on \(report.threads) threads (\(report.isa)); GEMM kernel: \(kernel.rawValue)")

@@ -127,10 +127,7 @@ struct GRPOStepBench: ParsableCommand {
         var rows: [[String: Double]] = []
         trainer.onStep = { step, metrics in if step > warmup { rows.append(metrics) } }
         try trainer.run(resume: false)
-        func median(_ key: String) -> Double {
-            let values = rows.compactMap { $0[key] }.sorted()
-            return values.isEmpty ? 0 : values[values.count / 2]
-        }
+        func median(_ key: String) -> Double { Clock.median(rows.compactMap { $0[key] }) }
         let stepTime = median("step_time")
         let tokens = median("completion_tokens")
         // FLOPs of the step as TRL computes it: decode (2 per MAC per generated token, over prompt +

@@ -48,7 +48,7 @@ struct GenerateBench: ParsableCommand {
                     _ = generator.generate(prompts: prompts, config: config, rng: &rng)
                     times.append(Clock.now() - start)
                 }
-                let seconds = times.sorted()[times.count / 2]
+                let seconds = Clock.median(times)
                 let macs = m.config.forwardMACsPerToken(time: promptTokens + newTokens / 2)
                 let flops = 2 * Double(macs.matmul + macs.attention) * Double(b * (promptTokens + newTokens))
                 rows.append(Row(model: name, batch: b, tokens_per_second: Double(b * newTokens) / seconds, seconds: seconds,
