@@ -19,7 +19,7 @@ struct RecipeDemo: ParsableCommand {
     var seed: Int { stages.seed }
     var sftSteps: Int { stages.sftSteps }
     var sftTarget: Double { stages.sftTarget }
-    @Option(help: "GRPO optimizer steps (0: stop after SFT).") var grpoSteps = 1600
+    @Option(help: "GRPO optimizer steps (0: stop after SFT).") var grpoSteps = 1800
     @Option(help: "GRPO learning rate.") var grpoLearningRate = 5e-5
     @Option(help: "GRPO KL coefficient (0: no reference model, as DAPO).") var grpoBeta = 0.0
     @Option(help: "Held-out evaluations during GRPO every this many steps.") var evalEvery = 100
