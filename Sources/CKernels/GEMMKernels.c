@@ -104,25 +104,42 @@ static void pack_strided(float *dst, int64_t width, const float *src, int64_t co
     }
 }
 
+/// A full panel's AVX2 transposing packer for steps [0, kc8): pack_a_rows_avx2 (width MR) or
+/// pack_b_columns_avx2 (width NR); 0 where AVX2 is not used.
+typedef void (*full_panel_packer)(float *dst, const float *src, int64_t ld, int64_t kc8);
+#if CK_GEMM_X86
+#define PACK_A_ROWS_AVX2 pack_a_rows_avx2
+#define PACK_B_COLUMNS_AVX2 pack_b_columns_avx2
+#else
+#define PACK_A_ROWS_AVX2 0
+#define PACK_B_COLUMNS_AVX2 0
+#endif
+
+/// `count` rows of src (row e at src + e * ld, steps p contiguous) as ceil(count / width) panels of
+/// kc steps of `width` values (zero-padded): full panels go through `fast` for the first kc / 8 * 8
+/// steps when it is given, the rest element by element.
+static void pack_row_panels(full_panel_packer fast, float *dst, int64_t width, const float *src, int64_t ld,
+                            int64_t count, int64_t kc) {
+    for (int64_t r = 0; r < count; r += width, dst += width * kc, src += width * ld) {
+        int64_t rows = count - r < width ? count - r : width;
+        int64_t p = 0;
+        if (rows == width && fast) {
+            p = kc / 8 * 8;
+            fast(dst, src, ld, p);
+        }
+        pack_strided(dst, width, src, rows, ld, 1, p, kc);
+    }
+}
+
 /// op(A)[i0:i0+mc, p0:p0+kc] as ceil(mc / MR) panels, each kc steps of MR values (zero-padded rows).
 static void pack_a(int avx2, float *dst, const float *a, int64_t lda, int trans, int64_t i0, int64_t mc, int64_t p0, int64_t kc) {
-    for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc) {
-        int64_t rows = mc - ir < MR ? mc - ir : MR;
-        if (trans) {
-            // A is stored (k, m): each step's MR values are contiguous.
-            pack_strided(dst, MR, a + p0 * lda + i0 + ir, rows, 1, lda, 0, kc);
-            continue;
-        }
-        const float *src = a + (i0 + ir) * lda + p0;
-        int64_t p = 0;
-#if CK_GEMM_X86
-        if (rows == MR && avx2) {
-            p = kc / 8 * 8;
-            pack_a_rows_avx2(dst, src, lda, p);
-        }
-#endif
-        pack_strided(dst, MR, src, rows, lda, 1, p, kc);
+    if (!trans) {
+        pack_row_panels(avx2 ? PACK_A_ROWS_AVX2 : 0, dst, MR, a + i0 * lda + p0, lda, mc, kc);
+        return;
     }
+    // A is stored (k, m): each step's MR values are contiguous.
+    for (int64_t ir = 0; ir < mc; ir += MR, dst += MR * kc)
+        pack_strided(dst, MR, a + p0 * lda + i0 + ir, mc - ir < MR ? mc - ir : MR, 1, lda, 0, kc);
 }
 
 /// Copies src[0..<count] (count a multiple of NR) as NR-float pieces to dst, dst + stride, ...
@@ -160,18 +177,7 @@ static void pack_b(int avx2, float *dst, const float *b, int64_t ldb, int trans,
         return;
     }
     // B is stored (n, k): column j of op(B) is row j of b, contiguous along p.
-    for (int64_t jr = 0; jr < nc; jr += NR, dst += kc * NR) {
-        int64_t cols = nc - jr < NR ? nc - jr : NR;
-        const float *src = b + (j0 + jr) * ldb + p0;
-        int64_t p = 0;
-#if CK_GEMM_X86
-        if (cols == NR && avx2) {
-            p = kc / 8 * 8;
-            pack_b_columns_avx2(dst, src, ldb, p);
-        }
-#endif
-        pack_strided(dst, NR, src, cols, ldb, 1, p, kc);
-    }
+    pack_row_panels(avx2 ? PACK_B_COLUMNS_AVX2 : 0, dst, NR, b + j0 * ldb + p0, ldb, nc, kc);
 }
 
 /// acc (MR, NR) row-major -> C: C = alpha * acc + beta * C over the valid rows and columns

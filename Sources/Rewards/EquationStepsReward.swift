@@ -8,6 +8,23 @@ public protocol ProcessReward: Reward {
     func stepScores(completions: [String], columns: [[String: JSONValue]]) throws -> [[(end: Int, reward: Double)]]
 }
 
+extension ProcessReward {
+    /// The outcome score of a process reward: the fraction of correct steps (nil without steps).
+    func fractionOfCorrectSteps(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
+        try stepScores(completions: completions, columns: columns).map { steps in
+            steps.isEmpty ? nil : steps.reduce(0) { $0 + $1.reward } / Double(steps.count)
+        }
+    }
+
+    /// `steps` plus, when the row has an `answer` column, the final answer as one more step ending at
+    /// the end of the completion, scored as `math_answer` scores it.
+    func withAnswerStep(_ steps: [(end: Int, reward: Double)], completion text: String,
+                        row: [String: JSONValue]) -> [(end: Int, reward: Double)] {
+        guard let correct = row["answer"].flatMap({ AnswerExtractor.matches(completion: text, answer: $0) }) else { return steps }
+        return steps + [(end: text.count, reward: correct ? 1 : 0)]
+    }
+}
+
 /// A rule-based process reward for arithmetic reasoning: every equation `expression = value` in
 /// the completion is a step, scored 1 when the expression evaluates exactly (Rational arithmetic,
 /// `x` read as `*`) to the value and 0 otherwise. When the row has a numeric `answer` column, the
@@ -24,19 +41,11 @@ public struct EquationStepsReward: ProcessReward {
     static let pattern = try! NSRegularExpression(pattern: #"([0-9][0-9+\-*x/() ]*[0-9)])\s*=\s*(-?[0-9]+(?:\.[0-9]+)?)"#)
 
     public func score(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
-        try stepScores(completions: completions, columns: columns).map { steps in
-            steps.isEmpty ? nil : steps.reduce(0) { $0 + $1.reward } / Double(steps.count)
-        }
+        try fractionOfCorrectSteps(completions: completions, columns: columns)
     }
 
     public func stepScores(completions: [String], columns: [[String: JSONValue]]) throws -> [[(end: Int, reward: Double)]] {
-        zip(completions, columns).map { text, row in
-            var steps = equations(in: text)
-            if let correct = row["answer"].flatMap({ AnswerExtractor.matches(completion: text, answer: $0) }) {
-                steps.append((end: text.count, reward: correct ? 1 : 0))
-            }
-            return steps
-        }
+        zip(completions, columns).map { text, row in withAnswerStep(equations(in: text), completion: text, row: row) }
     }
 
     /// The equation steps of one completion, in order.

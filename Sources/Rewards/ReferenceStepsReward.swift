@@ -22,9 +22,7 @@ public struct ReferenceStepsReward: ProcessReward {
     public init(weight: Double = 1) { self.weight = weight }
 
     public func score(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
-        try stepScores(completions: completions, columns: columns).map { steps in
-            steps.isEmpty ? nil : steps.reduce(0) { $0 + $1.reward } / Double(steps.count)
-        }
+        try fractionOfCorrectSteps(completions: completions, columns: columns)
     }
 
     public func stepScores(completions: [String], columns: [[String: JSONValue]]) throws -> [[(end: Int, reward: Double)]] {
@@ -34,13 +32,10 @@ public struct ReferenceStepsReward: ProcessReward {
         return zip(completions, columns).map { text, row in
             guard let reference = row["completion"]?.stringValue else { return [] }
             let expected = Self.steps(in: reference).map(\.text)
-            var scored = Self.steps(in: text).enumerated().map { i, step in
+            let scored = Self.steps(in: text).enumerated().map { i, step in
                 (end: step.end, reward: i < expected.count && step.text == expected[i] ? 1.0 : 0.0)
             }
-            if let correct = row["answer"].flatMap({ AnswerExtractor.matches(completion: text, answer: $0) }) {
-                scored.append((end: text.count, reward: correct ? 1 : 0))
-            }
-            return scored
+            return withAnswerStep(scored, completion: text, row: row)
         }
     }
 
