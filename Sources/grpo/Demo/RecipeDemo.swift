@@ -19,7 +19,7 @@ struct RecipeDemo: ParsableCommand {
     var seed: Int { stages.seed }
     var sftSteps: Int { stages.sftSteps }
     var sftTarget: Double { stages.sftTarget }
-    @Option(help: "GRPO optimizer steps (0: stop after SFT).") var grpoSteps = 1800
+    @Option(help: "GRPO optimizer steps (0: stop after SFT).") var grpoSteps = 2000
     @Option(help: "GRPO learning rate.") var grpoLearningRate = 5e-5
     @Option(help: "GRPO KL coefficient (0: no reference model, as DAPO).") var grpoBeta = 0.0
     @Option(help: "Held-out evaluations during GRPO every this many steps.") var evalEvery = 100
@@ -123,8 +123,10 @@ struct DemoStageOptions: ParsableArguments {
     @Option(help: "Working folder (replaced stage by stage).") var out = "runs/demo"
     @Option(help: "Seed for data, initialisation and sampling.") var seed = 1
     @Option(help: "Most SFT optimizer steps (the cosine schedule's length).") var sftSteps = 600
+    /// 0.4 is the peer's start (39% greedy). GRPO hardly widens what the start can sample: pass@1 at
+    /// the end approaches the start's pass@64 (seed 1: 0.815 at 32% greedy, 0.87 at 43%, 0.93 at 62%).
     @Option(help: "SFT stops at the first held-out evaluation (every 20 steps) whose greedy accuracy reaches this: the starting policy.")
-    var sftTarget = 0.3
+    var sftTarget = 0.4
 
     /// The same options as command-line arguments.
     var arguments: [String] {
