@@ -16,6 +16,18 @@ extension ProcessReward {
         }
     }
 
+    /// Steps of each completion on its own (`scoreEach` for step scores), each list followed by the
+    /// final-answer step of `withAnswerStep`; a completion whose `steps` are nil (cannot judge) gets none.
+    func stepsEach(_ completions: [String], _ columns: [[String: JSONValue]],
+                   _ steps: (String, [String: JSONValue]) -> [(end: Int, reward: Double)]?) throws -> [[(end: Int, reward: Double)]] {
+        guard completions.count == columns.count else {
+            throw RewardError.columnCountMismatch(reward: name, completions: completions.count, columns: columns.count)
+        }
+        return zip(completions, columns).map { text, row in
+            steps(text, row).map { withAnswerStep($0, completion: text, row: row) } ?? []
+        }
+    }
+
     /// `steps` plus, when the row has an `answer` column, the final answer as one more step ending at
     /// the end of the completion, scored as `math_answer` scores it.
     func withAnswerStep(_ steps: [(end: Int, reward: Double)], completion text: String,
@@ -45,7 +57,7 @@ public struct EquationStepsReward: ProcessReward {
     }
 
     public func stepScores(completions: [String], columns: [[String: JSONValue]]) throws -> [[(end: Int, reward: Double)]] {
-        zip(completions, columns).map { text, row in withAnswerStep(equations(in: text), completion: text, row: row) }
+        try stepsEach(completions, columns) { text, _ in equations(in: text) }
     }
 
     /// The equation steps of one completion, in order.

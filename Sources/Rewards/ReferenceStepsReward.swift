@@ -26,16 +26,12 @@ public struct ReferenceStepsReward: ProcessReward {
     }
 
     public func stepScores(completions: [String], columns: [[String: JSONValue]]) throws -> [[(end: Int, reward: Double)]] {
-        guard completions.count == columns.count else {
-            throw RewardError.columnCountMismatch(reward: name, completions: completions.count, columns: columns.count)
-        }
-        return zip(completions, columns).map { text, row in
-            guard let reference = row["completion"]?.stringValue else { return [] }
+        try stepsEach(completions, columns) { text, row in
+            guard let reference = row["completion"]?.stringValue else { return nil }
             let expected = Self.steps(in: reference).map(\.text)
-            let scored = Self.steps(in: text).enumerated().map { i, step in
+            return Self.steps(in: text).enumerated().map { i, step in
                 (end: step.end, reward: i < expected.count && step.text == expected[i] ? 1.0 : 0.0)
             }
-            return withAnswerStep(scored, completion: text, row: row)
         }
     }
 
