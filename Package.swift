@@ -36,7 +36,8 @@ let package = Package(
         .target(name: "ModelIO", dependencies: ["TensorCore", "CKernels"]),
         .target(name: "Transformer", dependencies: ["TensorCore", "ModelIO"]),
         .target(name: "Generation", dependencies: ["TensorCore", "Transformer"]),
-        .target(name: "Training", dependencies: ["TensorCore", "ModelIO", "Transformer", "Generation", "Tasks", "Rewards", "Yams"]),
+        .target(name: "Training",
+                dependencies: ["TensorCore", "ModelIO", "Transformer", "Generation", "Tasks", "Rewards", "Tokenization", "Evaluation"]),
         .target(name: "Evaluation", dependencies: ["TensorCore", "Transformer", "Generation", "Tasks"]),
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .target(name: "Tokenization"),
@@ -45,6 +46,7 @@ let package = Package(
         .executableTarget(
             name: "grpo",
             dependencies: [
+                "CKernels",
                 "TensorCore",
                 "ModelIO",
                 "Transformer",
@@ -55,6 +57,7 @@ let package = Package(
                 "Evaluation",
                 "Tokenization",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Yams",
             ]
         ),
         .testTarget(

@@ -28,18 +28,32 @@ public struct Evaluator {
     public let model: DecoderModel
     public let decode: ([Int32]) -> String
     public let eosTokenIDs: Set<Int32>
-    /// Whether a completion answers a row (nil: cannot judge; such rows count as wrong).
-    public let isCorrect: (String, [String: JSONValue]) -> Bool?
-    /// The final answer of a completion, for majority voting.
-    public let finalAnswer: (String) -> String?
+    /// Whether a completion answers a row (nil: cannot judge; such rows count as wrong), and its
+    /// final answer for majority voting.
+    public let verifier: Verifier
 
-    public init(model: DecoderModel, decode: @escaping ([Int32]) -> String, eosTokenIDs: Set<Int32>,
-                isCorrect: @escaping (String, [String: JSONValue]) -> Bool?, finalAnswer: @escaping (String) -> String?) {
+    public init(model: DecoderModel, decode: @escaping ([Int32]) -> String, eosTokenIDs: Set<Int32>, verifier: Verifier) {
         self.model = model
         self.decode = decode
         self.eosTokenIDs = eosTokenIDs
-        self.isCorrect = isCorrect
-        self.finalAnswer = finalAnswer
+        self.verifier = verifier
+    }
+
+    func isCorrect(_ text: String, _ columns: [String: JSONValue]) -> Bool? { verifier.check(text, columns) }
+
+    /// Greedy accuracy alone: the fraction of `prompts` whose greedy completion (`maxNewTokens` at
+    /// most, `batch` prompts per generation call) the verifier accepts; unjudgeable rows count as wrong.
+    public func greedyAccuracy(prompts: [[Int32]], columns: [[String: JSONValue]], maxNewTokens: Int, batch: Int = 64) -> Double {
+        let generator = Generator(model: model, detokenize: decode)
+        var rng = SeededGenerator(seed: 0)
+        var correct = 0
+        for start in stride(from: 0, to: prompts.count, by: max(batch, 1)) {
+            let range = start..<min(start + max(batch, 1), prompts.count)
+            let out = generator.generate(prompts: Array(prompts[range]), config: .init(maxNewTokens: maxNewTokens, sampling: .init(temperature: 0),
+                                                                                       eosTokenIDs: eosTokenIDs), rng: &rng)
+            for (n, row) in range.enumerated() where isCorrect(out[n].text, columns[row]) == true { correct += 1 }
+        }
+        return Double(correct) / Double(max(prompts.count, 1))
     }
 
     /// Unbiased pass@k from n samples of which c are correct: 1 - C(n - c, k) / C(n, k).
@@ -86,7 +100,7 @@ public struct Evaluator {
     func majorityIsCorrect(_ texts: [String], _ columns: [String: JSONValue]) -> Bool {
         var counts: [String: (count: Int, first: Int, text: String)] = [:]
         for (i, text) in texts.enumerated() {
-            guard let answer = finalAnswer(text) else { continue }
+            guard let answer = verifier.finalAnswer(text) else { continue }
             let current = counts[answer] ?? (0, i, text)
             counts[answer] = (current.count + 1, current.first, current.text)
         }

@@ -7,21 +7,21 @@ import Tasks
 public struct CountdownReward: Reward {
     public var name: String
     public var weight: Double
-    public var verifier: CountdownVerifier
+    public var verifier: Verifier
     public var formatScore: Double
 
     public init(name: String = "countdown", weight: Double = 1, useEachNumberExactlyOnce: Bool = false,
                 formatScore: Double = 0) {
         self.name = name
         self.weight = weight
-        verifier = CountdownVerifier(useEachNumberExactlyOnce: useEachNumberExactlyOnce)
+        verifier = Verifiers.countdown(useEachNumberExactlyOnce: useEachNumberExactlyOnce)
         self.formatScore = formatScore
     }
 
     public func score(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
         try scoreEach(completions, columns) { completion, row in
-            guard let (numbers, target) = CountdownTask.numbersAndTarget(row) else { return nil }
-            if verifier.check(completion: completion, numbers: numbers, target: target) == .correct { return 1 }
+            guard let correct = verifier.check(completion, row) else { return nil }
+            if correct { return 1 }
             let tagged = AnswerExtractor.tagContent("answer", in: completion) != nil
             return formatScore > 0 && tagged ? formatScore : 0
         }

@@ -1,42 +1,6 @@
 import Foundation
 import Tasks
 
-/// A reward that also scores steps, for process supervision (DeepSeekMath 4.1.3): each step ends
-/// at a character offset of the completion and gets its own score.
-public protocol ProcessReward: Reward {
-    /// Per completion: (end character offset, score) for each step, in order.
-    func stepScores(completions: [String], columns: [[String: JSONValue]]) throws -> [[(end: Int, reward: Double)]]
-}
-
-extension ProcessReward {
-    /// The outcome score of a process reward: the fraction of correct steps (nil without steps).
-    func fractionOfCorrectSteps(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
-        try stepScores(completions: completions, columns: columns).map { steps in
-            steps.isEmpty ? nil : steps.reduce(0) { $0 + $1.reward } / Double(steps.count)
-        }
-    }
-
-    /// Steps of each completion on its own (`scoreEach` for step scores), each list followed by the
-    /// final-answer step of `withAnswerStep`; a completion whose `steps` are nil (cannot judge) gets none.
-    func stepsEach(_ completions: [String], _ columns: [[String: JSONValue]],
-                   _ steps: (String, [String: JSONValue]) -> [(end: Int, reward: Double)]?) throws -> [[(end: Int, reward: Double)]] {
-        guard completions.count == columns.count else {
-            throw RewardError.columnCountMismatch(reward: name, completions: completions.count, columns: columns.count)
-        }
-        return zip(completions, columns).map { text, row in
-            steps(text, row).map { withAnswerStep($0, completion: text, row: row) } ?? []
-        }
-    }
-
-    /// `steps` plus, when the row has an `answer` column, the final answer as one more step ending at
-    /// the end of the completion, scored as `math_answer` scores it.
-    func withAnswerStep(_ steps: [(end: Int, reward: Double)], completion text: String,
-                        row: [String: JSONValue]) -> [(end: Int, reward: Double)] {
-        guard let correct = row["answer"].flatMap({ AnswerExtractor.matches(completion: text, answer: $0) }) else { return steps }
-        return steps + [(end: text.count, reward: correct ? 1 : 0)]
-    }
-}
-
 /// A rule-based process reward for arithmetic reasoning: every equation `expression = value` in
 /// the completion is a step, scored 1 when the expression evaluates exactly (Rational arithmetic,
 /// `x` read as `*`) to the value and 0 otherwise. When the row has a numeric `answer` column, the
@@ -51,10 +15,6 @@ public struct EquationStepsReward: ProcessReward {
 
     /// `a op b ... = c` with integers, + - * x / and parentheses; the match ends after c.
     static let pattern = try! NSRegularExpression(pattern: #"([0-9][0-9+\-*x/() ]*[0-9)])\s*=\s*(-?[0-9]+(?:\.[0-9]+)?)"#)
-
-    public func score(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
-        try fractionOfCorrectSteps(completions: completions, columns: columns)
-    }
 
     public func stepScores(completions: [String], columns: [[String: JSONValue]]) throws -> [[(end: Int, reward: Double)]] {
         try stepsEach(completions, columns) { text, _ in equations(in: text) }

@@ -20,10 +20,7 @@ public struct MathAnswerReward: Reward {
     }
 
     public func score(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
-        try scoreEach(completions, columns) { completion, row in
-            guard let answer = row[answerColumn],
-                  let correct = AnswerExtractor.matches(completion: completion, answer: answer) else { return nil }
-            return correct ? 1 : 0
-        }
+        let verifier = Verifiers.mathAnswer(column: answerColumn)
+        return try scoreEach(completions, columns) { completion, row in verifier.check(completion, row).map { $0 ? 1 : 0 } }
     }
 }

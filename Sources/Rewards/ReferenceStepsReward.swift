@@ -21,10 +21,6 @@ public struct ReferenceStepsReward: ProcessReward {
 
     public init(weight: Double = 1) { self.weight = weight }
 
-    public func score(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
-        try fractionOfCorrectSteps(completions: completions, columns: columns)
-    }
-
     public func stepScores(completions: [String], columns: [[String: JSONValue]]) throws -> [[(end: Int, reward: Double)]] {
         try stepsEach(completions, columns) { text, row in
             guard let reference = row["completion"]?.stringValue else { return nil }

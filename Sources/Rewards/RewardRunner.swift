@@ -3,10 +3,11 @@ import Foundation
 import Synchronization
 import Tasks
 
-/// Calls every reward once per batch, each on its own thread, waiting at most `timeout` seconds.
+/// Calls every reward once per batch, each on its own thread, waiting at most `timeout` seconds. A
+/// process reward is called once for its steps, and its outcome scores are derived from them.
 ///
 /// A reward that throws, returns the wrong number of scores or times out yields nil for every completion of
-/// that call, and is counted in `statistics`. Non-finite scores (NaN, infinity) become nil. A timed-out call
+/// that call (and no steps), and is counted in `statistics`. Non-finite scores (NaN, infinity) become nil. A timed-out call
 /// cannot be stopped (threads cannot be killed safely); it is abandoned and its result discarded when it ends,
 /// so a reward that hangs forever costs one parked thread per call.
 public final class RewardRunner: Sendable {
@@ -42,10 +43,11 @@ public final class RewardRunner: Sendable {
         let start = DispatchTime.now()
         let calls = rewards.map { PendingCall(reward: $0, completions: completions, columns: columns) }
         let results = calls.map { $0.wait(until: start + timeout) }
-        var batch = RewardBatch(names: rewards.map(\.name), weights: rewards.map(\.weight), scores: [], outcomes: [])
+        var batch = RewardBatch(names: rewards.map(\.name), weights: rewards.map(\.weight), scores: [], steps: [], outcomes: [])
         for (index, result) in results.enumerated() {
-            let (scores, outcome) = Self.check(result, reward: rewards[index].name, count: completions.count)
+            let (scores, steps, outcome) = Self.check(result, reward: rewards[index].name, count: completions.count)
             batch.scores.append(scores)
+            batch.steps.append(rewards[index] is any ProcessReward ? steps ?? completions.map { _ in [] } : nil)
             batch.outcomes.append(outcome)
             counters.withLock { all in
                 all[index].calls += 1
@@ -60,27 +62,36 @@ public final class RewardRunner: Sendable {
         return batch
     }
 
-    /// The scores and outcome of one call's result, nil everywhere unless it returned `count` scores.
-    private static func check(_ result: PendingCall.Finished, reward: String, count: Int) -> ([Double?], RewardBatch.Outcome) {
+    /// The scores, steps and outcome of one call's result: nil everywhere (and no steps) unless it
+    /// returned `count` scores (and step lists).
+    private static func check(_ result: PendingCall.Finished, reward: String, count: Int)
+        -> ([Double?], [[(end: Int, reward: Double)]]?, RewardBatch.Outcome) {
         let unjudged = [Double?](repeating: nil, count: count)
         switch result.result {
         case nil:
-            return (unjudged, .timedOut)
+            return (unjudged, nil, .timedOut)
         case let .failure(error):
-            return (unjudged, .failed("\(error)"))
-        case let .success(scores) where scores.count != count:
-            return (unjudged, .failed(RewardError.wrongScoreCount(reward: reward, expected: count, actual: scores.count).description))
-        case let .success(scores):
-            return (scores.map { $0.flatMap { $0.isFinite ? $0 : nil } }, .scored)
+            return (unjudged, nil, .failed("\(error)"))
+        case let .success(output) where output.scores.count != count || (output.steps.map { $0.count != count } ?? false):
+            let actual = output.steps?.count ?? output.scores.count
+            return (unjudged, nil, .failed(RewardError.wrongScoreCount(reward: reward, expected: count, actual: actual).description))
+        case let .success(output):
+            let steps = output.steps?.map { $0.filter { $0.reward.isFinite } }
+            return (output.scores.map { $0.flatMap { $0.isFinite ? $0 : nil } }, steps, .scored)
         }
     }
 }
 
 /// One reward call running on its own thread.
 private final class PendingCall: Sendable {
+    struct Output {
+        var scores: [Double?]
+        var steps: [[(end: Int, reward: Double)]]?
+    }
+
     struct Finished {
         /// nil when the call had not returned by the deadline.
-        var result: Result<[Double?], any Error>?
+        var result: Result<Output, any Error>?
         var seconds: Double
     }
 
@@ -90,7 +101,13 @@ private final class PendingCall: Sendable {
     init(reward: any Reward, completions: [String], columns: [[String: JSONValue]]) {
         let thread = Thread { [self] in
             let start = DispatchTime.now()
-            let result = Result { try reward.score(completions: completions, columns: columns) }
+            let result = Result { () throws -> Output in
+                if let process = reward as? any ProcessReward {
+                    let steps = try process.stepScores(completions: completions, columns: columns)
+                    return Output(scores: stepOutcomes(steps), steps: steps)
+                }
+                return Output(scores: try reward.score(completions: completions, columns: columns), steps: nil)
+            }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
             outcome.withLock { $0 = Finished(result: result, seconds: seconds) }
             done.signal()

@@ -77,8 +77,6 @@ public struct ArithmeticTask: TaskGenerator {
         return steps.joined(separator: ", ")
     }
 
-    /// Whether the completion's final answer equals the row's `answer` exactly (`AnswerExtractor.matches`).
-    public func isCorrect(completion: String, columns: [String: JSONValue]) -> Bool? {
-        columns["answer"].flatMap { AnswerExtractor.matches(completion: completion, answer: $0) }
-    }
+    /// The completion's final answer equals the row's `answer` exactly.
+    public var answerVerifier: Verifier { Verifiers.mathAnswer() }
 }

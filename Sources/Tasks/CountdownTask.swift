@@ -70,10 +70,7 @@ public struct CountdownTask: TaskGenerator {
 
     /// Correct when the completion's expression (see `CountdownVerifier.expression(in:)`) passes the verifier
     /// with the row's `numbers` and `target`; nil when those columns are missing or not integers.
-    public func isCorrect(completion: String, columns: [String: JSONValue]) -> Bool? {
-        guard let (numbers, target) = Self.numbersAndTarget(columns) else { return nil }
-        return verifier.check(completion: completion, numbers: numbers, target: target) == .correct
-    }
+    public var answerVerifier: Verifier { Verifiers.countdown(useEachNumberExactlyOnce: verifier.useEachNumberExactlyOnce) }
 
     /// The `numbers` (a list of integers) and `target` (an integer) columns of a row.
     public static func numbersAndTarget(_ columns: [String: JSONValue]) -> (numbers: [Int], target: Int)? {

@@ -16,6 +16,8 @@ public enum TaskError: Error, LocalizedError, CustomStringConvertible, Equatable
     case io(file: String, reason: String)
     /// A task name that is not built in.
     case unknownTask(name: String, known: [String])
+    /// A verifier name that is not built in.
+    case unknownVerifier(name: String, known: [String])
     /// A task option out of range.
     case invalidOption(task: String, option: String, expected: String, actual: String)
     /// The task has fewer distinct problems than asked for (after excluding the other split).
@@ -37,6 +39,8 @@ public enum TaskError: Error, LocalizedError, CustomStringConvertible, Equatable
             "\(file): \(reason)"
         case let .unknownTask(name, known):
             "unknown task '\(name)'; known tasks: \(known.joined(separator: ", "))"
+        case let .unknownVerifier(name, known):
+            "unknown verifier '\(name)'; known verifiers: \(known.joined(separator: ", "))"
         case let .invalidOption(task, option, expected, actual):
             "task '\(task)': option '\(option)' expected \(expected), got \(actual)"
         case let .notEnoughProblems(task, split, requested, found):

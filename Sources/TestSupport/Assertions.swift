@@ -35,3 +35,31 @@ public func assertClose(_ actual: Tensor, _ expected: Tensor, tolerance: Double,
     XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
     assertClose(actual.values, expected.values, tolerance: tolerance, what, file: file, line: line)
 }
+
+/// Fails unless `actual` and `expected` have the same length and every pair differs by at most
+/// `accuracy` (plus `relative` x |expected|), naming the first pair that does not.
+public func assertElementsClose<T: BinaryFloatingPoint>(_ actual: [T], _ expected: [T], accuracy: T, relative: T = 0, _ what: String = "",
+                                                       file: StaticString = #filePath, line: UInt = #line) {
+    guard actual.count == expected.count else {
+        XCTFail("\(what): \(actual.count) values, expected \(expected.count)", file: file, line: line)
+        return
+    }
+    for i in actual.indices where !(abs(actual[i] - expected[i]) <= accuracy + relative * abs(expected[i])) {
+        XCTFail("\(what): [\(i)] \(actual[i]) vs \(expected[i]) (accuracy \(accuracy), relative \(relative))", file: file, line: line)
+        return
+    }
+}
+
+/// Fails unless the two arrays are bitwise equal, naming how many values differ and the first.
+public func assertBitwiseEqual(_ actual: [Float], _ expected: [Float], _ what: String = "",
+                               file: StaticString = #filePath, line: UInt = #line) {
+    guard actual.count == expected.count else {
+        XCTFail("\(what): \(actual.count) values, expected \(expected.count)", file: file, line: line)
+        return
+    }
+    let differing = actual.indices.filter { actual[$0].bitPattern != expected[$0].bitPattern }
+    if let first = differing.first {
+        XCTFail("\(what): \(differing.count) of \(actual.count) values differ; first [\(first)]: \(actual[first]) vs \(expected[first])",
+                file: file, line: line)
+    }
+}

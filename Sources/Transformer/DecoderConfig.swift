@@ -62,7 +62,7 @@ public struct DecoderConfig: Sendable, Equatable {
     /// The family sets its own switches (biases, q/k norms) afterwards.
     static func common(_ json: JSONConfig, modelType: String) throws -> DecoderConfig {
         let hidden = try json.int("hidden_size"), heads = try json.int("num_attention_heads")
-        var config = DecoderConfig(
+        let config = DecoderConfig(
             modelType: modelType,
             vocabSize: try json.int("vocab_size"),
             hiddenSize: hidden,

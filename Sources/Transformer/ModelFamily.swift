@@ -15,7 +15,7 @@ public protocol ModelFamily {
 }
 
 public enum ModelFamilies {
-    public static let all: [any ModelFamily.Type] = [Llama.self, Qwen2.self, Qwen3.self]
+    public static var all: [any ModelFamily.Type] { [Llama.self, Qwen2.self, Qwen3.self] }
 
     public static func named(_ modelType: String) -> (any ModelFamily.Type)? {
         all.first { $0.modelType == modelType }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 
 @main
 struct GRPO: ParsableCommand {
@@ -7,4 +8,10 @@ struct GRPO: ParsableCommand {
         abstract: "Train language models with GRPO on the CPU.",
         subcommands: [Demo.self, Train.self, Generate.self, Score.self, Eval.self, DataCommand.self, TokenizerCommand.self, ModelCommand.self, Convert.self, Bench.self, Logits.self]
     )
+
+    /// Lines reach a log or a pipe as they are printed (stdout is block-buffered off a terminal).
+    static func main() {
+        ck_line_buffer_stdout()
+        main(nil)
+    }
 }

@@ -50,9 +50,7 @@ final class EvalCommandTests: XCTestCase {
             return try tokenizer.encode(text, addSpecialTokens: false).map(Int32.init)
         }
         let evaluator = Evaluator(model: model, decode: { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) },
-                                  eosTokenIDs: [eos],
-                                  isCorrect: { text, columns in columns["answer"].flatMap { AnswerExtractor.matches(completion: text, answer: $0) } },
-                                  finalAnswer: { AnswerExtractor.finalAnswer(in: $0).map { "\($0)" } })
+                                  eosTokenIDs: [eos], verifier: Verifiers.mathAnswer())
         let report = evaluator.run(prompts: prompts, columns: splits.test.map(\.columns), k: 4, temperature: 1, maxNewTokens: 3, seed: 9)
         XCTAssertEqual(printed["problems"] as? Int, 12)
         for (key, value) in report.metrics {

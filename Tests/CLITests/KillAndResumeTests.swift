@@ -5,7 +5,8 @@ import Transformer
 import XCTest
 
 /// Runs the `grpo` binary: a training process killed with SIGKILL mid-run leaves its last checkpoint
-/// whole, and `--resume` finishes the run from it.
+/// whole, and `--resume` finishes the run from it exactly as an uninterrupted run goes: the same
+/// metrics lines value for value (wall-clock figures aside) and the same final weights bit for bit.
 final class KillAndResumeTests: XCTestCase {
     var binary: URL { GRPOBinary.url }
 
@@ -35,17 +36,18 @@ final class KillAndResumeTests: XCTestCase {
         try ModelCheckpoint.save(model, to: dir.appendingPathComponent("init"), tokenizerSource: tokDir)
 
         let output = dir.appendingPathComponent("run")
-        func arguments(maxSteps: Int, resume: Bool) -> [String] {
+        // A constant learning rate, so the killed run (max_steps 100000) and the resumed one share a schedule.
+        func arguments(maxSteps: Int, resume: Bool, output: URL) -> [String] {
             ["train", "sft", "--set", "model=\(dir.path)/init", "--set", "train_file=\(dir.path)/train.jsonl",
              "--set", "output_dir=\(output.path)", "--set", "max_steps=\(maxSteps)", "--set", "save_steps=5",
              "--set", "save_total_limit=2", "--set", "per_device_train_batch_size=8", "--set", "logging_steps=1",
-             "--set", "learning_rate=0.001"] + (resume ? ["--resume"] : [])
+             "--set", "learning_rate=0.001", "--set", "lr_scheduler_type=constant"] + (resume ? ["--resume"] : [])
         }
 
         // Kill the first run once it has written a checkpoint and gone on training.
         let first = Process()
         first.executableURL = binary
-        first.arguments = arguments(maxSteps: 100_000, resume: false)
+        first.arguments = arguments(maxSteps: 100_000, resume: false, output: output)
         first.standardOutput = FileHandle.nullDevice
         try first.run()
         let deadline = Date().addingTimeInterval(120)
@@ -67,7 +69,7 @@ final class KillAndResumeTests: XCTestCase {
         let target = survivors.max()! + 7
         let second = Process()
         second.executableURL = binary
-        second.arguments = arguments(maxSteps: target, resume: true)
+        second.arguments = arguments(maxSteps: target, resume: true, output: output)
         second.standardOutput = FileHandle.nullDevice
         try second.run()
         second.waitUntilExit()
@@ -79,6 +81,26 @@ final class KillAndResumeTests: XCTestCase {
         }
         XCTAssertEqual(steps.filter { $0 <= target }.count, steps.count)
         XCTAssertEqual(Set(steps), Set(1...target), "metrics.jsonl reads as one run")
+
+        // The same run without a kill: every metrics line and the final weights are the same.
+        let straight = dir.appendingPathComponent("straight")
+        let uninterrupted = try GRPOBinary.run(arguments(maxSteps: target, resume: false, output: straight))
+        XCTAssertEqual(uninterrupted.status, 0, uninterrupted.err)
+        let resumedLines = try metricLines(output), straightLines = try metricLines(straight)
+        XCTAssertEqual(resumedLines.count, target)
+        XCTAssertEqual(resumedLines, straightLines, "metrics.jsonl of the killed and resumed run vs an uninterrupted one")
+        let a = try ModelCheckpoint.load(directory: output.appendingPathComponent("checkpoint-\(target)"))
+        let b = try ModelCheckpoint.load(directory: straight.appendingPathComponent("checkpoint-\(target)"))
+        XCTAssertTrue(Array(a.parameters.values.buffer) == Array(b.parameters.values.buffer), "final weights bit for bit")
+    }
+
+    /// metrics.jsonl lines without the wall-clock figures.
+    func metricLines(_ output: URL) throws -> [[String: Double]] {
+        try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n").map { line in
+            var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double])
+            for key in ["step_time", "tokens_per_second", "wall_time", "train_time"] { object[key] = nil }
+            return object
+        }
     }
 
     func checkpointSteps(_ output: URL) throws -> [Int] {

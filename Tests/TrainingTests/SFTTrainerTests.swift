@@ -2,6 +2,7 @@ import Foundation
 import Tasks
 import TensorCore
 import Transformer
+import TestSupport
 import XCTest
 @testable import Training
 
@@ -13,7 +14,7 @@ struct CharCodec: TextCodec {
 
     func encode(_ text: String) throws -> [Int32] {
         try text.map { c in
-            guard let i = Self.alphabet.firstIndex(of: c) else { throw ConfigError.badOverride("char \(c)") }
+            guard let i = Self.alphabet.firstIndex(of: c) else { throw SettingsError.badOverride("char \(c)") }
             return Int32(i)
         }
     }
@@ -43,7 +44,7 @@ final class SFTTrainerTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
     func config(_ output: String, _ extra: [String] = []) throws -> SFTConfig {
-        try SFTConfig(SFTConfig.schema.resolve(file: nil, overrides: [
+        try SFTConfig.resolve(TestSettings.entries([
             "model=unused", "train_file=unused", "output_dir=\(dir.appendingPathComponent(output).path)",
             "max_steps=8", "per_device_train_batch_size=4", "gradient_accumulation_steps=2", "learning_rate=0.01",
             "warmup_steps=2", "save_steps=4", "logging_steps=1", "eval_steps=0", "eval_samples=8", "eval_max_new_tokens=4",
@@ -51,61 +52,88 @@ final class SFTTrainerTests: XCTestCase {
         ] + extra))
     }
 
-    func freshModel() -> DecoderModel {
+    func freshModel(seed: UInt64 = 3) -> DecoderModel {
         let config = DecoderConfig(modelType: "qwen2", vocabSize: CharCodec().vocabSize, hiddenSize: 32, intermediateSize: 64,
                                    layerCount: 2, headCount: 4, kvHeadCount: 2, tieWordEmbeddings: true, qkvBias: true,
                                    eosTokenIDs: [CharCodec.alphabet.count])
         let model = DecoderModel(config: config)
-        model.initialize(seed: 3)
+        model.initialize(seed: seed)
         return model
     }
 
     func trainer(_ config: SFTConfig, _ model: DecoderModel,
-                 verify: @escaping (String, [String: JSONValue]) -> Bool? = { text, columns in text == columns["answer"]?.stringValue })
+                 verify: @escaping @Sendable (String, [String: JSONValue]) -> Bool? = { text, columns in text == columns["answer"]?.stringValue })
         throws -> SFTTrainer {
-        let t = try SFTTrainer(config: config, model: model, codec: CharCodec(), train: additionExamples(40, seed: 1),
-                               eval: additionExamples(8, seed: 2), tokenizerSource: nil, verify: verify)
-        t.log = { _ in }
-        return t
+        try SFTTrainer(config: config, model: model, codec: CharCodec(), train: additionExamples(40, seed: 1),
+                       eval: additionExamples(8, seed: 2), tokenizerSource: nil,
+                       verifier: Verifier(name: "test", check: verify, finalAnswer: { _ in nil }))
+    }
+
+    func quiet(stopAfter: Int? = nil) -> TrainingLoop {
+        var loop = TrainingLoop()
+        loop.log = { _ in }
+        loop.showProgress = false
+        loop.stopAfter = stopAfter
+        return loop
     }
 
     /// metrics.jsonl without the wall-clock figures (which differ between runs).
     func metricLines(_ output: String) throws -> [[String: Double]] {
         try String(contentsOf: dir.appendingPathComponent("\(output)/metrics.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { line in
-                var object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Double]
-                for key in ["step_time", "tokens_per_second", "wall_time"] { object[key] = nil }
+                var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Double])
+                for key in ["step_time", "tokens_per_second", "wall_time", "train_time"] { object[key] = nil }
                 return object
             }
     }
 
-    /// N steps in one go equal N/2 steps, a stop, and a resume to N: losses and weights bitwise.
+    /// N steps in one go equal N/2 steps, a stop, and a resume to N into a model that starts from
+    /// other weights: metrics lines and weights bitwise, so the checkpoint brought back the weights,
+    /// AdamW's moments and step, and the data cursor.
     func testResumeIsBitwiseExact() throws {
         let straight = freshModel()
-        try trainer(try config("straight"), straight).run(resume: false)
+        try trainer(try config("straight"), straight).train(loop: quiet())
 
-        let interrupted = freshModel()
-        try trainer(try config("split"), interrupted).run(resume: false, stopAt: 4)
-        // A new process would start from scratch weights; the checkpoint must bring everything back.
-        let resumed = freshModel()
-        try trainer(try config("split"), resumed).run(resume: true)
+        let interrupted = try trainer(try config("split"), freshModel())
+        try interrupted.train(loop: quiet(stopAfter: 4))
+        let moments = (m: Array(interrupted.optimizer.m.buffer), v: Array(interrupted.optimizer.v.buffer), step: interrupted.optimizer.step)
+        // A new process starts from other weights; only the checkpoint can make the runs equal.
+        let resumed = try trainer(try config("split"), freshModel(seed: 77))
+        let (state, _) = try TrainingCheckpoint.resume(resumed.checkpointParts, outputDirectory: dir.appendingPathComponent("split"))
+        XCTAssertEqual(state.step, 4)
+        XCTAssertEqual(state.position, (4 * 2 * 4) % 40, "the data cursor: 4 steps x 2 micro-batches x 4 rows")
+        assertBitwiseEqual(Array(resumed.optimizer.m.buffer), moments.m, "first moments")
+        assertBitwiseEqual(Array(resumed.optimizer.v.buffer), moments.v, "second moments")
+        XCTAssertEqual(resumed.optimizer.step, moments.step)
 
-        XCTAssertEqual(Array(resumed.parameters.values.buffer), Array(straight.parameters.values.buffer))
+        let again = try trainer(try config("split"), freshModel(seed: 77))
+        try again.train(resume: true, loop: quiet())
+        assertBitwiseEqual(Array(again.model.parameters.values.buffer), Array(straight.parameters.values.buffer))
         XCTAssertEqual(try metricLines("split"), try metricLines("straight"))
-        let checkpoints = try TrainingCheckpoint.list(dir.appendingPathComponent("split")).map(\.step)
-        XCTAssertEqual(checkpoints, [4, 8])
+        XCTAssertEqual(try TrainingCheckpoint.list(dir.appendingPathComponent("split")).map(\.step), [4, 8])
         // The checkpoint folder is a model folder that loads.
         let reloaded = try ModelCheckpoint.load(directory: dir.appendingPathComponent("split/checkpoint-8"))
-        XCTAssertEqual(Array(reloaded.parameters.values.buffer), Array(straight.parameters.values.buffer))
+        assertBitwiseEqual(Array(reloaded.parameters.values.buffer), Array(straight.parameters.values.buffer))
+    }
+
+    /// A checkpoint whose trainer_state.json names another step than its folder is refused.
+    func testResumeRefusesAStateThatDisagreesWithItsFolder() throws {
+        try trainer(try config("bad"), freshModel()).train(loop: quiet(stopAfter: 4))
+        let stateURL = dir.appendingPathComponent("bad/checkpoint-4/trainer_state.json")
+        let text = try String(contentsOf: stateURL, encoding: .utf8).replacingOccurrences(of: "\"global_step\" : 4", with: "\"global_step\" : 3")
+        try text.write(to: stateURL, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try trainer(try config("bad"), freshModel()).train(resume: true, loop: quiet())) { error in
+            XCTAssertTrue("\(error)".contains("global_step 3 but the folder is checkpoint-4"), "\(error)")
+        }
     }
 
     func testLossFallsAndKeepsTheLastCheckpoints() throws {
-        let model = freshModel()
-        let t = try trainer(try config("falls", ["max_steps=60", "save_steps=20", "save_total_limit=2", "learning_rate=0.003"]), model)
-        let before = t.evaluate()
-        try t.run(resume: false)
-        let after = t.evaluations.last!
-        XCTAssertLessThan(after.loss, before.loss * 0.7, "held-out loss \(before.loss) -> \(after.loss)")
+        let t = try trainer(try config("falls", ["max_steps=60", "save_steps=20", "save_total_limit=2", "learning_rate=0.003",
+                                                 "eval_on_start=true"]), freshModel())
+        let evaluations = try t.train(loop: quiet()).evaluations
+        XCTAssertEqual(evaluations.map(\.step), [0, 60])
+        let (before, after) = (try XCTUnwrap(evaluations.first?.metrics["eval/loss"]), try XCTUnwrap(evaluations.last?.metrics["eval/loss"]))
+        XCTAssertLessThan(after, before * 0.7, "held-out loss \(before) -> \(after)")
         XCTAssertEqual(try TrainingCheckpoint.list(dir.appendingPathComponent("falls")).map(\.step), [40, 60])
     }
 
@@ -114,15 +142,16 @@ final class SFTTrainerTests: XCTestCase {
     func testStopsAtTheTargetAccuracy() throws {
         let extra = ["eval_file=unused", "eval_steps=3", "stop_at_eval_accuracy=0.5"]
         let stopped = try trainer(try config("stop", extra), freshModel()) { _, columns in columns["answer"]?.stringValue != nil }
-        try stopped.run(resume: false)
-        XCTAssertEqual(stopped.state.step, 3)
-        XCTAssertEqual(stopped.evaluations.map(\.accuracy), [1])
+        let stoppedRun = try stopped.train(loop: quiet())
+        XCTAssertEqual(stoppedRun.steps, 3)
+        XCTAssertEqual(stoppedRun.evaluations.map { $0.metrics["eval/greedy"] }, [1])
+        XCTAssertNotNil(stoppedRun.stopReason)
         XCTAssertEqual(try TrainingCheckpoint.list(dir.appendingPathComponent("stop")).map(\.step), [3])
 
         let full = try trainer(try config("full", extra), freshModel()) { _, _ in false }
-        try full.run(resume: false)
-        XCTAssertEqual(full.state.step, 8)
-        XCTAssertEqual(full.evaluations.map(\.step), [3, 6, 8])
+        let fullRun = try full.train(loop: quiet())
+        XCTAssertEqual(fullRun.steps, 8)
+        XCTAssertEqual(fullRun.evaluations.map(\.step), [3, 6, 8])
         XCTAssertEqual(try TrainingCheckpoint.list(dir.appendingPathComponent("full")).map(\.step), [4, 8])
 
         XCTAssertThrowsError(try config("x", ["eval_file=e", "stop_at_eval_accuracy=1.5"])) { error in
@@ -130,26 +159,6 @@ final class SFTTrainerTests: XCTestCase {
         }
         XCTAssertThrowsError(try config("x", ["stop_at_eval_accuracy=0.4"])) { error in
             XCTAssertTrue("\(error)".contains("needs eval_file"), "\(error)")
-        }
-    }
-
-    func testBadConfigsAreNamed() throws {
-        XCTAssertThrowsError(try SFTConfig.schema.resolve(file: nil, overrides: ["learnig_rate=0.1"])) { error in
-            XCTAssertEqual("\(error)", "--set: unknown key 'learnig_rate'; did you mean 'learning_rate'?")
-        }
-        XCTAssertThrowsError(try SFTConfig.schema.resolve(file: nil, overrides: ["max_steps=ten"])) { error in
-            XCTAssertEqual("\(error)", "--set: key 'max_steps': expected an integer, got 'ten'")
-        }
-        XCTAssertThrowsError(try SFTConfig.schema.resolve(file: nil, overrides: ["lr_scheduler_type=step"])) { error in
-            XCTAssertTrue("\(error)".contains("one of constant, linear, cosine"))
-        }
-        let yaml = dir.appendingPathComponent("bad.yaml")
-        try "model: m\ntrain_file: t\nwarmup_step: 3\n".write(to: yaml, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try SFTConfig.schema.resolve(file: yaml, overrides: [])) { error in
-            XCTAssertEqual("\(error)", "\(yaml.path): unknown key 'warmup_step'; did you mean 'warmup_steps'?")
-        }
-        XCTAssertThrowsError(try SFTConfig(SFTConfig.schema.resolve(file: nil, overrides: ["model=m"]))) { error in
-            XCTAssertTrue("\(error)".contains("train_file"))
         }
     }
 }

@@ -55,4 +55,10 @@ void ck_weighted_sum(float *out, const float *p, const float *values, int64_t gr
 int ck_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float alpha,
              const float *a, int64_t lda, const float *b, int64_t ldb, float beta, float *c, int64_t ldc);
 
+// ---------------------------------------------------------------- process (Process.c)
+
+/// Makes stdout line-buffered, so printed lines reach a pipe or a log as they happen (C's stdout
+/// is block-buffered when it is not a terminal).
+void ck_line_buffer_stdout(void);
+
 #endif

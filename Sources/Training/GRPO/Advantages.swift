@@ -1,3 +1,5 @@
+import Rewards
+
 /// Group-relative advantages (GRPO), with TRL 1.16's conventions.
 ///
 /// Rewards of several functions are combined with weights by a NaN-aware sum (a nil reward is
@@ -42,11 +44,11 @@ public enum Advantages {
         let n = rewards.count
         var advantages = [Double](repeating: 0, count: n)
         var stdIsZero = [Bool](repeating: false, count: n)
-        let batchStd = nanStd(rewards)
+        let batchStd = NaNStatistics.std(rewards)
         for start in stride(from: 0, to: n, by: groupSize) {
             let group = Array(rewards[start..<(start + groupSize)])
-            let mean = nanMean(group)
-            let std = scaling == .batch ? batchStd : (groupSize > 1 ? nanStd(group) : 0)
+            let mean = NaNStatistics.mean(group)
+            let std = scaling == .batch ? batchStd : (groupSize > 1 ? NaNStatistics.std(group) : 0)
             for i in start..<(start + groupSize) {
                 stdIsZero[i] = std.map { abs($0) <= 1e-8 } ?? false
                 guard let r = rewards[i], let mean else { continue }
@@ -59,21 +61,6 @@ public enum Advantages {
             }
         }
         return AdvantageResult(advantages: advantages, rewards: rewards, stdIsZero: stdIsZero)
-    }
-
-    /// Mean of the non-nil values, nil if none.
-    static func nanMean(_ values: [Double?]) -> Double? {
-        let present = values.compactMap { $0 }
-        return present.isEmpty ? nil : present.reduce(0, +) / Double(present.count)
-    }
-
-    /// Bessel-corrected standard deviation of the non-nil values, nil with fewer than two.
-    static func nanStd(_ values: [Double?]) -> Double? {
-        let present = values.compactMap { $0 }
-        guard present.count > 1 else { return nil }
-        let mean = present.reduce(0, +) / Double(present.count)
-        let variance = present.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(present.count - 1)
-        return variance.squareRoot()
     }
 }
 
@@ -102,7 +89,7 @@ extension Advantages {
         var advantages = [Double](repeating: 0, count: steps.count * time)
         for start in stride(from: 0, to: steps.count, by: groupSize) {
             let all = steps[start..<(start + groupSize)].flatMap { $0.map { Optional($0.reward) } }
-            guard let mean = nanMean(all), let std = nanStd(all) else { continue }
+            guard let mean = NaNStatistics.mean(all), let std = NaNStatistics.std(all) else { continue }
             for i in start..<(start + groupSize) {
                 for step in steps[i] {
                     let normalized = (step.reward - mean) / (std + 1e-4)

@@ -1,3 +1,4 @@
+import Evaluation
 import Foundation
 import Generation
 import Tasks
@@ -19,9 +20,9 @@ public struct SFTExample: Sendable {
 }
 
 /// Supervised fine-tuning: cross-entropy on completion tokens only (prompt and padding masked),
-/// right-padded batches, gradient accumulation, AdamW with warmup + schedule + clipping, periodic
-/// held-out loss and greedy exact-match accuracy, metrics.jsonl, checkpoints with exact resume.
-public final class SFTTrainer {
+/// right-padded batches, gradient accumulation, AdamW with warmup, schedule and clipping; held-out
+/// loss and greedy accuracy. The run loop (`TrainingLoop`) does the rest.
+public final class SFTTrainer: TrainingAlgorithm {
     public let config: SFTConfig
     public let model: DecoderModel
     let codec: TextCodec
@@ -29,121 +30,105 @@ public final class SFTTrainer {
     let schedule: LearningRateSchedule
     let train: [Encoded]
     let eval: [Encoded]
-    /// Whether a greedy completion (text) answers its row (nil: cannot judge).
-    let verify: (String, [String: JSONValue]) -> Bool?
+    let evaluator: Evaluator
     let tokenizerSource: URL?
-    /// Printed lines (progress, evaluations); the CLI prints them.
-    public var log: (String) -> Void = { print($0) }
 
     struct Encoded {
-        let prompt: [Int32]
+        let prompt: [Int32]  // at least one token: the last predicts the completion's first
         let completion: [Int32]
         let columns: [String: JSONValue]
     }
 
-    /// One held-out evaluation.
-    public struct Evaluation: Sendable {
-        public var step: Int
-        public var loss: Double
-        public var accuracy: Double
-        public var seconds: Double
+    /// Loads what `config` names: the model and tokenizer (checked to fit), the rows (`prompt`,
+    /// `completion`, and the columns the verifier reads) and the verifier.
+    public convenience init(config: SFTConfig, skipBadLines: Bool = false, log: (String) -> Void = { print($0) }) throws {
+        let t = config.training
+        let bundle = try ModelBundle.load(t.model)
+        let formatter = try PromptFormatter(tokenizer: bundle.tokenizer, useChatTemplate: t.useChatTemplate, model: t.model)
+        func examples(_ path: String) throws -> [SFTExample] {
+            try DatasetFile.rows(path, skipBadLines: skipBadLines, log: log).enumerated().map { i, row in
+                guard let completion = row.completionText else { throw RunSetupError.missingColumn(file: path, row: i + 1, column: "completion") }
+                return SFTExample(prompt: try formatter.text(row, file: path), completion: completion, columns: row.columns)
+            }
+        }
+        try self.init(config: config, model: bundle.model, codec: bundle.codec, train: examples(t.trainFile),
+                      eval: try t.evalFile.map(examples) ?? [], tokenizerSource: try bundle.tokenizerFolder(outputDir: t.outputDir),
+                      verifier: try t.resolvedVerifier())
     }
 
-    public private(set) var evaluations: [Evaluation] = []
-    public private(set) var state = TrainerState()
-    private var dataOrder: DataOrder
-
     public init(config: SFTConfig, model: DecoderModel, codec: TextCodec, train: [SFTExample], eval: [SFTExample],
-                tokenizerSource: URL?, verify: @escaping (String, [String: JSONValue]) -> Bool?) throws {
+                tokenizerSource: URL?, verifier: Verifier) throws {
         self.config = config
         self.model = model
         self.codec = codec
-        self.verify = verify
         self.tokenizerSource = tokenizerSource
         let eos = codec.eosTokenIDs.min()
-        func encode(_ e: SFTExample) throws -> Encoded {
+        let maxLength = config.maxLength
+        func encode(_ e: SFTExample, _ index: Int, _ file: String) throws -> Encoded {
             var completion = try codec.encode(e.completion)
             if let eos { completion.append(eos) }
             let prompt = try codec.encode(e.prompt)
-            let room = max(1, config.maxLength - prompt.count)
-            return Encoded(prompt: Array(prompt.suffix(config.maxLength - 1)), completion: Array(completion.prefix(room)), columns: e.columns)
+            guard !prompt.isEmpty else { throw RunSetupError.missingColumn(file: file, row: index + 1, column: "prompt (non-empty)") }
+            let kept = Array(prompt.suffix(maxLength - 1))
+            return Encoded(prompt: kept, completion: Array(completion.prefix(maxLength - kept.count)), columns: e.columns)
         }
-        self.train = try train.map(encode)
-        self.eval = try eval.prefix(config.evalSamples).map(encode)
-        guard !self.train.isEmpty else { throw config.resolved.invalid("train_file", "has no rows") }
-        dataOrder = DataOrder(count: self.train.count, seed: config.seed)
-        optimizer = config.optimizer.optimizer(for: model)
-        schedule = config.optimizer.learningRateSchedule(totalSteps: config.maxSteps)
+        self.train = try train.enumerated().map { try encode($1, $0, config.training.trainFile) }
+        self.eval = try eval.prefix(config.training.evalSamples).enumerated().map { try encode($1, $0, config.training.evalFile ?? "eval") }
+        guard !self.train.isEmpty else { throw RunSetupError.emptyDataset(file: config.training.trainFile) }
+        optimizer = AdamW(model: model, config.training.optimizer)
+        schedule = config.training.optimizer.schedule(totalSteps: config.training.maxSteps)
+        evaluator = Evaluator(model: model, decode: { [codec] in codec.decode($0) }, eosTokenIDs: codec.eosTokenIDs, verifier: verifier)
     }
 
-    var outputDirectory: URL { URL(fileURLWithPath: config.outputDir) }
-
-    /// Trains to max_steps, or until held-out greedy accuracy reaches `stop_at_eval_accuracy`, from the
-    /// latest checkpoint when `resume` is set; the last checkpoint is `checkpoint-<state.step>`.
-    /// `stopAt` ends the run early after that step's checkpoint (tests use it to stand for an
-    /// interruption).
-    public func run(resume: Bool, stopAt: Int? = nil) throws {
-        try FileManager.default.createDirectory(at: outputDirectory, withIntermediateDirectories: true)
-        if resume {
-            state = try TrainingCheckpoint.resume(model: model, optimizer: optimizer, outputDirectory: outputDirectory)
-            log("resumed from checkpoint-\(state.step)")
-        } else {
-            state = TrainerState(config: config.resolved.values)
-        }
-        state.config = config.resolved.values
-        let metrics = try MetricsLog(url: outputDirectory.appendingPathComponent("metrics.jsonl"), resumingAt: resume ? state.step : nil)
-        let start = Clock.now(), startStep = state.step
-        let bar = ProgressBar(total: config.maxSteps, startTime: start)
-        var window = (loss: 0.0, tokens: 0, seconds: 0.0, steps: 0)
-        while state.step < config.maxSteps {
-            let stepStart = Clock.now()
-            let (loss, tokens) = trainStep()
-            let gradNorm = config.optimizer.clip(model.parameters)
-            let lr = schedule.rate(config.optimizer.learningRate, step: state.step)
-            optimizer.update(lr: lr)
-            state.step += 1
-            let seconds = Clock.now() - stepStart
-            window = (window.loss + loss, window.tokens + tokens, window.seconds + seconds, window.steps + 1)
-            if state.step % config.loggingSteps == 0 || state.step == config.maxSteps {
-                metrics.write(step: state.step, ["loss": window.loss / Double(window.steps), "grad_norm": gradNorm, "learning_rate": lr,
-                                                 "step_time": window.seconds / Double(window.steps),
-                                                 "tokens_per_second": Double(window.tokens) / window.seconds,
-                                                 "epoch": Double(state.epoch) + Double(state.position) / Double(train.count)])
-                bar.show(bar.line(step: state.step, startStep: startStep, now: Clock.now(),
-                                  figures: [("loss", String(format: "%.4f", window.loss / Double(window.steps))),
-                                            ("lr", String(format: "%.2e", lr)),
-                                            ("tok/s", String(format: "%.0f", Double(window.tokens) / window.seconds))]),
-                         step: state.step)
-                window = (0, 0, 0, 0)
-            }
-            var last = state.step == config.maxSteps
-            if !eval.isEmpty && ((config.evalSteps > 0 && state.step % config.evalSteps == 0) || last) {
-                let e = evaluate()
-                evaluations.append(e)
-                metrics.write(step: state.step, ["eval_loss": e.loss, "eval_accuracy": e.accuracy, "wall_time": Clock.now() - start])
-                log(String(format: "step %d: held-out loss %.4f, greedy accuracy %.1f%% (%d rows, %.1fs)",
-                           state.step, e.loss, 100 * e.accuracy, eval.count, e.seconds))
-                if config.stopAtEvalAccuracy > 0 && e.accuracy >= config.stopAtEvalAccuracy && !last {
-                    log(String(format: "stopping at step %d: greedy accuracy %.1f%% reached stop_at_eval_accuracy %.1f%%",
-                               state.step, 100 * e.accuracy, 100 * config.stopAtEvalAccuracy))
-                    last = true
-                }
-            }
-            if state.step % config.saveSteps == 0 || last {
-                let folder = try TrainingCheckpoint.save(model: model, optimizer: optimizer, state: state,
-                                                         outputDirectory: outputDirectory, tokenizerSource: tokenizerSource,
-                                                         keep: config.saveTotalLimit)
-                if last { log("saved \(folder.path)") }
-            }
-            if last { return }
-            if let stopAt, state.step >= stopAt { return }
-        }
+    /// Trains with the shared run loop (`loop` sets where lines go, hooks and extra sinks).
+    @discardableResult
+    public func train(resume: Bool = false, loop: TrainingLoop = TrainingLoop()) throws -> RunSummary {
+        try loop.run(self, resume: resume)
     }
 
-    /// The next `batchSize` examples in the seeded epoch order.
-    func nextExamples() -> [Encoded] {
-        dataOrder.next(config.batchSize, state: &state).map { train[$0] }
+    // MARK: - TrainingAlgorithm
+
+    public var training: TrainingConfig { config.training }
+    public var settingEntries: [(key: String, value: SettingValue)] { config.entries }
+    public var rowCount: Int { train.count }
+    public var checkpointParts: [any CheckpointPart] {
+        [ModelState(model: model, optimizer: optimizer, tokenizerSource: tokenizerSource)]
     }
+
+    public func step(_ run: TrainingRun) throws -> [String: Double] {
+        let start = Clock.now()
+        let (loss, tokens) = accumulateGradients(run)
+        let gradNorm = config.training.optimizer.clip(model.parameters)
+        let lr = schedule.rate(config.training.optimizer.learningRate, step: run.state.step)
+        optimizer.update(lr: lr)
+        let seconds = Clock.now() - start
+        return ["loss": loss, "grad_norm": gradNorm, "learning_rate": lr, "step_time": seconds,
+                "tokens_per_second": Double(tokens) / seconds]
+    }
+
+    public func progressFigures(_ metrics: [String: Double]) -> [(String, String)] {
+        [("loss", String(format: "%.4f", metrics["loss"] ?? .nan)), ("lr", String(format: "%.2e", metrics["learning_rate"] ?? .nan)),
+         ("tok/s", String(format: "%.0f", metrics["tokens_per_second"] ?? .nan))]
+    }
+
+    /// Held-out completion loss and greedy accuracy; asks to stop when the accuracy reaches
+    /// stop_at_eval_accuracy.
+    public func evaluate(_ run: TrainingRun) throws -> HeldOutEvaluation? {
+        guard !eval.isEmpty else { return nil }
+        let start = Clock.now()
+        let loss = heldOutLoss()
+        let accuracy = evaluator.greedyAccuracy(prompts: eval.map(\.prompt), columns: eval.map(\.columns),
+                                                maxNewTokens: config.evalMaxNewTokens)
+        let target = config.stopAtEvalAccuracy
+        return HeldOutEvaluation(
+            metrics: ["eval/loss": loss, "eval/greedy": accuracy],
+            summary: String(format: "step %d: held-out loss %.4f, greedy accuracy %.1f%% (%d rows, %.1fs)",
+                            run.state.step, loss, 100 * accuracy, eval.count, Clock.now() - start),
+            stopReason: target > 0 && accuracy >= target
+                ? String(format: "greedy accuracy %.1f%% reached stop_at_eval_accuracy %.1f%%", 100 * accuracy, 100 * target) : nil)
+    }
+
+    // MARK: - The algorithm
 
     /// Right-padded rows and, for each completion token, the flat position that predicts it.
     struct Batch {
@@ -169,46 +154,31 @@ public final class SFTTrainer {
 
     /// One optimizer step's gradients: mean completion-token cross-entropy of each micro-batch,
     /// divided by the accumulation steps. Returns the mean loss and the tokens seen.
-    func trainStep() -> (loss: Double, tokens: Int) {
+    func accumulateGradients(_ run: TrainingRun) -> (loss: Double, tokens: Int) {
         model.parameters.zeroGrad()
+        let accumulation = config.training.gradientAccumulationSteps
         var total = 0.0, tokens = 0
-        for _ in 0..<config.gradientAccumulationSteps {
-            let batch = makeBatch(nextExamples())
+        for _ in 0..<accumulation {
+            let batch = makeBatch(run.nextRows(config.training.batchSize).map { train[$0] })
             let tape = Tape()
             let lp = model.tokenLogprobs(tape, batch.input, positions: batch.positions, targets: batch.targets).logprob
-            let n = Float(batch.targets.count * config.gradientAccumulationSteps)
+            let n = Float(batch.targets.count * accumulation)
             total -= lp.values.reduce(0) { $0 + Double($1) } / Double(batch.targets.count)
             tape.backward(lp, seed: [Float](repeating: -1 / n, count: lp.count))
             tokens += batch.input.ids.count
         }
-        return (total / Double(config.gradientAccumulationSteps), tokens)
+        return (total / Double(accumulation), tokens)
     }
 
-    /// Held-out completion loss and greedy exact-match accuracy.
-    public func evaluate() -> Evaluation {
-        let start = Clock.now()
-        var lossTotal = 0.0, count = 0
-        for chunk in stride(from: 0, to: eval.count, by: config.batchSize) {
-            let batch = makeBatch(Array(eval[chunk..<min(chunk + config.batchSize, eval.count)]))
+    /// Mean completion-token cross-entropy over the held-out rows.
+    func heldOutLoss() -> Double {
+        var total = 0.0, count = 0
+        for chunk in stride(from: 0, to: eval.count, by: config.training.batchSize) {
+            let batch = makeBatch(Array(eval[chunk..<min(chunk + config.training.batchSize, eval.count)]))
             let lp = model.tokenLogprobs(Tape(recording: false), batch.input, positions: batch.positions, targets: batch.targets).logprob
-            lossTotal -= lp.values.reduce(0) { $0 + Double($1) }
+            total -= lp.values.reduce(0) { $0 + Double($1) }
             count += lp.count
         }
-        let generator = Generator(model: model) { [codec] in codec.decode($0) }
-        var correct = 0, judged = 0
-        var rng = SeededGenerator(seed: 0)
-        for chunk in stride(from: 0, to: eval.count, by: 64) {
-            let rows = Array(eval[chunk..<min(chunk + 64, eval.count)])
-            let out = generator.generate(prompts: rows.map(\.prompt),
-                                         config: .init(maxNewTokens: config.evalMaxNewTokens, sampling: .init(temperature: 0),
-                                                       eosTokenIDs: codec.eosTokenIDs), rng: &rng)
-            for (row, completion) in zip(rows, out) {
-                guard let ok = verify(completion.text, row.columns) else { continue }
-                judged += 1
-                correct += ok ? 1 : 0
-            }
-        }
-        return Evaluation(step: state.step, loss: lossTotal / Double(max(count, 1)),
-                          accuracy: Double(correct) / Double(max(judged, 1)), seconds: Clock.now() - start)
+        return total / Double(max(count, 1))
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Rewards
+import Tasks
 import TensorCore
 import Training
 import Transformer
@@ -36,12 +38,13 @@ struct GRPOStepBench: ParsableCommand {
         func decode(_ ids: [Int32]) -> String { ids.map(String.init).joined(separator: " ") }
     }
 
-    final class RandomReward: RewardProvider {
-        var rng = SeededGenerator(seed: 5)
-        var names: [String] { ["random"] }
-        var failures: [String: Int] { [:] }
-        func score(completions: [String], prompts: [GRPOPrompt]) -> [[Double?]] { completions.map { _ in [Double(rng.nextInt(below: 2))] } }
-        func stepScores(completions: [String], prompts: [GRPOPrompt]) -> [[(end: Int, reward: Double)]]? { nil }
+    /// 0 or 1 at random, seeded by the completions' text (reward code is not what this measures).
+    struct RandomReward: Reward {
+        let name = "random"
+        let weight = 1.0
+        func score(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
+            completions.map { Double($0.utf8.reduce(5) { ($1 &+ $0 &* 31) } & 1) }
+        }
     }
 
     struct Report: Encodable {
@@ -80,7 +83,7 @@ struct GRPOStepBench: ParsableCommand {
         process.arguments = [python, trlScript, "--json"]
         // stdout through a pipe (one JSON line); stderr (TRL's progress bars) to a file shown on failure.
         let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-bench-trl-\(getpid()).stderr")
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: errURL) }
         let out = Pipe()
         process.standardOutput = out
@@ -110,23 +113,26 @@ struct GRPOStepBench: ParsableCommand {
         var rng = SeededGenerator(seed: 3)
         let prompts = (0..<64).map { _ in
             let ids = (0..<20).map { _ in Int32(3 + rng.nextInt(below: vocab - 3)) }
-            return GRPOPrompt(text: ids.map(String.init).joined(separator: " "), ids: ids, columns: [:])
+            return TrainingPrompt(text: ids.map(String.init).joined(separator: " "), ids: ids, columns: [:])
         }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: output) }
-        let grpo = try GRPOConfig(GRPOConfig.schema.resolve(file: nil, overrides: [
-            "model=random", "train_file=random", "output_dir=\(output.path)", "max_steps=\(steps + warmup)",
-            "per_device_train_batch_size=64", "num_generations=8", "max_completion_length=32", "temperature=1.0",
-            "beta=0.04", "epsilon=0.2", "num_iterations=1", "loss_type=dapo", "learning_rate=1e-5",
-            "save_steps=1000000", "log_completions_steps=0", "reward_funcs=random",
-        ]))
+        let grpo = try GRPOConfig.resolve(overrides: [
+            "model": .string("random"), "train_file": .string("random"), "output_dir": .string(output.path),
+            "max_steps": .int(steps + warmup), "per_device_train_batch_size": .int(64), "num_generations": .int(8),
+            "max_completion_length": .int(32), "temperature": .double(1.0), "beta": .double(0.04), "epsilon": .double(0.2),
+            "num_iterations": .int(1), "loss_type": .string("dapo"), "learning_rate": .double(1e-5), "save_steps": .int(1_000_000),
+            "log_completions_steps": .int(0), "reward_funcs": .list([.string("random")]), "eval_on_start": .bool(false),
+        ], source: "grpo bench grpo-step")
+        let rewards = RewardScorer(runner: RewardRunner(rewards: [RandomReward()], timeout: 60), maxUnjudgeableSteps: 1)
         let trainer = try GRPOTrainer(config: grpo, policy: policy, reference: reference, codec: IdCodec(), prompts: prompts,
-                                      rewards: RandomReward(), tokenizerSource: nil)
-        trainer.log = { _ in }
-        trainer.showProgress = false
+                                      rewards: rewards, tokenizerSource: nil)
+        var loop = TrainingLoop()
+        loop.log = { _ in }
+        loop.showProgress = false
         var rows: [[String: Double]] = []
-        trainer.onStep = { step, metrics in if step > warmup { rows.append(metrics) } }
-        try trainer.run(resume: false)
+        loop.onStep = { step, metrics in if step > warmup { rows.append(metrics) } }
+        try trainer.train(loop: loop)
         func median(_ key: String) -> Double { Clock.median(rows.compactMap { $0[key] }) }
         let stepTime = median("step_time")
         let tokens = median("completion_tokens")

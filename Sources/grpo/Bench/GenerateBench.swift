@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 import Generation
 import TensorCore
 import Transformer
@@ -34,7 +35,7 @@ struct GenerateBench: ParsableCommand {
         let tiny = DecoderModel(config: ModelPreset.tiny.config(vocabSize: 512))
         tiny.initialize(seed: 1)
         var models: [(String, DecoderModel)] = [("tiny", tiny)]
-        if let model { models.append((URL(fileURLWithPath: model).lastPathComponent, try ModelLoading.model(model))) }
+        if let model { models.append((URL(fileURLWithPath: model).lastPathComponent, try ModelBundle.loadModel(model))) }
         for (name, m) in models {
             for b in batchSizes where b > 0 {
                 var rng = SeededGenerator(seed: 7)

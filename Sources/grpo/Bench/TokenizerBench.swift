@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 import TensorCore
 import Tokenization
 
@@ -21,7 +22,7 @@ struct TokenizerBench: ParsableCommand {
     }
 
     func run() throws {
-        let tok = ModelLoading.isGGUF(tokenizer) ? try ModelLoading.tokenizer(tokenizer) : try Tokenizer(url: URL(fileURLWithPath: tokenizer))
+        let tok = ModelBundle.isGGUF(tokenizer) ? try ModelBundle.loadTokenizer(tokenizer) : try Tokenizer(url: URL(fileURLWithPath: tokenizer))
         let text = BenchmarkText.mixed(bytes: megabytes << 20, seed: 1)
         let mb = Double(text.utf8.count) / 1_048_576
         var passes: [Double] = []

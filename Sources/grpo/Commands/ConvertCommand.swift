@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 import ModelIO
 import Transformer
 
@@ -23,14 +24,14 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
-        let gguf = ModelLoading.isGGUF(input)
+        let gguf = ModelBundle.isGGUF(input)
         var source = URL(fileURLWithPath: input)
-        let model = try ModelLoading.model(input)
+        let model = try ModelBundle.loadModel(input)
         if gguf {
             // The tokenizer files are built from the GGUF metadata into a scratch folder first.
             source = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-convert-\(getpid())")
             try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
-            try ModelLoading.tokenizer(input).save(to: source)
+            try ModelBundle.loadTokenizer(input).save(to: source)
         }
         defer { if gguf { try? FileManager.default.removeItem(at: source) } }
         let target = URL(fileURLWithPath: output)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import Tasks
+import Training
 
 /// `grpo eval`: held-out accuracy of a model on a JSONL file — greedy, pass@1 (mean correctness of
 /// k samples), unbiased pass@k and maj@k — the same figures GRPO logs as eval/*.
@@ -16,7 +17,7 @@ struct Eval: ParsableCommand {
     @Option(name: .customShort("k"), help: "Samples per prompt for pass@1, pass@k and maj@k.") var k = 8
     @Option(help: "Sampling temperature for the k samples.") var temperature = 1.0
     @Option(help: "New tokens per completion at most.") var maxNewTokens = 48
-    @Option(help: "Answer checker: math_answer or countdown.") var verifier = "math_answer"
+    @Option(help: "Answer checker: \(Verifiers.names.joined(separator: ", ")).") var verifier = "math_answer"
     @Option(help: "Seed for the samples.") var seed = 1
     @Flag(help: "Wrap prompts with the tokenizer's chat template.") var useChatTemplate = false
     @Flag(help: "Print the report as one JSON object.") var json = false
@@ -25,23 +26,21 @@ struct Eval: ParsableCommand {
         guard samples >= 0, k >= 1, maxNewTokens >= 1, temperature > 0 else {
             throw ValidationError("--samples >= 0, -k >= 1, --max-new-tokens >= 1 and --temperature > 0 are required")
         }
-        guard ["math_answer", "countdown"].contains(verifier) else {
-            throw ValidationError("--verifier must be math_answer or countdown, got \(verifier)")
+        guard Verifiers.names.contains(verifier) else {
+            throw ValidationError("--verifier must be one of \(Verifiers.names.joined(separator: ", ")), got \(verifier)")
         }
     }
 
     func run() throws {
-        let (decoder, tokenizer) = try ModelLoading.modelAndTokenizer(model)
-        let text = try TrainingData(tokenizer: tokenizer, useChatTemplate: useChatTemplate)
-        let codec = TokenizerCodec(tokenizer: tokenizer, eosTokenIDs: ModelLoading.eosTokenIDs(model, model: decoder, tokenizer: tokenizer))
-        var rows = try TrainingData.rows(data)
-        if samples > 0 { rows = Array(rows.prefix(samples)) }
-        guard !rows.isEmpty else { throw ValidationError("\(data) has no rows") }
-        let prompts = try rows.map { try codec.encode(try text.promptText($0)) }
-        let evaluator = Evaluator(model: decoder, decode: { codec.decode($0) }, eosTokenIDs: codec.eosTokenIDs,
-                                  isCorrect: TrainingData.verifier(verifier),
-                                  finalAnswer: { AnswerExtractor.finalAnswer(in: $0).map { "\($0)" } })
-        let report = evaluator.run(prompts: prompts, columns: rows.map(\.columns), k: k, temperature: Float(temperature),
+        let bundle = try ModelBundle.load(model)
+        let formatter = try PromptFormatter(tokenizer: bundle.tokenizer, useChatTemplate: useChatTemplate, model: model)
+        let prompts = try TrainingPrompt.load(data, formatter: formatter, codec: bundle.codec, positions: bundle.model.config.maxPositionEmbeddings,
+                                              completionTokens: maxNewTokens, skipBadLines: false, log: { print($0) })
+            .prefix(samples > 0 ? samples : Int.max)
+        let codec = bundle.codec
+        let evaluator = Evaluator(model: bundle.model, decode: { codec.decode($0) }, eosTokenIDs: codec.eosTokenIDs,
+                                  verifier: try Verifiers.named(verifier))
+        let report = evaluator.run(prompts: prompts.map(\.ids), columns: prompts.map(\.columns), k: k, temperature: Float(temperature),
                                    maxNewTokens: maxNewTokens, seed: UInt64(seed))
         if json {
             var object: [String: Any] = report.metrics

@@ -2,7 +2,9 @@ import ArgumentParser
 import Foundation
 import Generation
 import TensorCore
+import Tasks
 import Tokenization
+import Training
 
 /// `grpo generate`: sample completions with the KV-cache generator.
 struct Generate: ParsableCommand {
@@ -22,7 +24,7 @@ struct Generate: ParsableCommand {
     @Flag(help: "Print one JSON object per completion per line.") var json = false
 
     func validate() throws {
-        guard numReturn >= 1 else { throw ValidationError("--num-return must be >= 1") }
+        guard (1...4096).contains(numReturn) else { throw ValidationError("--num-return must be in 1...4096, got \(numReturn)") }
         guard maxNewTokens >= 1 else { throw ValidationError("--max-new-tokens must be >= 1") }
         guard temperature >= 0, topP > 0, topP <= 1, topK >= 0, minP >= 0, minP <= 1 else {
             throw ValidationError("sampling options out of range (temperature >= 0, 0 < top-p <= 1, top-k >= 0, 0 <= min-p <= 1)")
@@ -30,18 +32,16 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
-        let (decoder, tokenizer) = try ModelLoading.modelAndTokenizer(model)
-        var text = prompt
-        if chat {
-            guard let source = tokenizer.chatTemplate else { throw ValidationError("--chat: the model has no chat template") }
-            let template = try ChatTemplate(source: source)
-            var extra: [String: JinjaValue] = [:]
-            if let bos = tokenizer.config.bosToken { extra["bos_token"] = .string(bos) }
-            if let eos = tokenizer.config.eosToken { extra["eos_token"] = .string(eos) }
-            text = try template.render(messages: [["role": "user", "content": prompt]], addGenerationPrompt: true, extra: extra)
-        }
+        let bundle = try ModelBundle.load(model)
+        let (decoder, tokenizer) = (bundle.model, bundle.tokenizer)
+        let text = try PromptFormatter(tokenizer: tokenizer, useChatTemplate: chat, model: model).text(Row(prompt: .text(prompt)), file: "--prompt")
         let ids = try tokenizer.encode(text, addSpecialTokens: !chat).map(Int32.init)
-        let eos = ModelLoading.eosTokenIDs(model, model: decoder, tokenizer: tokenizer)
+        guard !ids.isEmpty else { throw ValidationError("--prompt encodes to no tokens; give at least one") }
+        guard ids.count + maxNewTokens <= decoder.config.maxPositionEmbeddings else {
+            throw ValidationError("the prompt's \(ids.count) tokens + --max-new-tokens \(maxNewTokens) exceed the model's "
+                                  + "\(decoder.config.maxPositionEmbeddings) positions (max_position_embeddings)")
+        }
+        let eos = bundle.codec.eosTokenIDs
         let generator = Generator(model: decoder) { tokenizer.decode($0.map(Int.init), skipSpecialTokens: true) }
         var rng = SeededGenerator(seed: seed)
         let completions = generator.generate(

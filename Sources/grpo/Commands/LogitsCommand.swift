@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 import TensorCore
 import Transformer
 
@@ -30,7 +31,7 @@ struct Logits: ParsableCommand {
     func validate() throws { _ = try tokenIDs() }
 
     func run() throws {
-        let decoder = try ModelLoading.model(model)
+        let decoder = try ModelBundle.loadModel(model)
         let tokens = try tokenIDs()
         let vocab = decoder.config.vocabSize
         if let bad = tokens.first(where: { Int($0) >= vocab }) {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Training
 import Tasks
 import Tokenization
 import Transformer
@@ -18,7 +19,7 @@ struct EncodeText: ParsableCommand {
     @Flag(help: "Apply the post-processor (e.g. a bos token).") var addSpecialTokens = false
 
     func run() throws {
-        let tok = ModelLoading.isGGUF(tokenizer) ? try ModelLoading.tokenizer(tokenizer) : try Tokenizer(url: URL(fileURLWithPath: tokenizer))
+        let tok = ModelBundle.isGGUF(tokenizer) ? try ModelBundle.loadTokenizer(tokenizer) : try Tokenizer(url: URL(fileURLWithPath: tokenizer))
         print("[" + (try tok.encode(text, addSpecialTokens: addSpecialTokens)).map(String.init).joined(separator: ", ") + "]")
     }
 }
@@ -60,7 +61,7 @@ struct TrainTokenizer: ParsableCommand {
     /// The documents of a corpus file.
     static func texts(_ path: String) throws -> [String] {
         if path.hasSuffix(".jsonl") {
-            return try TrainingData.rows(path).flatMap { row -> [String] in
+            return try DatasetFile.rows(path).flatMap { row -> [String] in
                 let prompt: String
                 switch row.prompt {
                 case .text(let text): prompt = text

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TensorCore
+import Training
 import Transformer
 
 /// `grpo score`: each token's log-probability given the tokens before it.
@@ -14,12 +15,10 @@ struct Score: ParsableCommand {
     @Flag(help: "Print {\"ids\": [...], \"logprobs\": [null, ...], \"total\": x} as one JSON object.") var json = false
 
     func run() throws {
-        let (decoder, tokenizer) = try ModelLoading.modelAndTokenizer(model)
+        let bundle = try ModelBundle.load(model)
+        let (decoder, tokenizer) = (bundle.model, bundle.tokenizer)
         let ids = try tokenizer.encode(text, addSpecialTokens: true).map(Int32.init)
         guard !ids.isEmpty else { throw ValidationError("--text encodes to no tokens") }
-        if let bad = ids.first(where: { Int($0) >= decoder.config.vocabSize }) {
-            throw ValidationError("token id \(bad) is outside the model's vocabulary of \(decoder.config.vocabSize)")
-        }
         var logprobs: [Double?] = [nil]
         if ids.count > 1 {
             let batch = DecoderModel.Batch(ids: ids, attentionMask: [Int32](repeating: 1, count: ids.count), batch: 1, time: ids.count)

@@ -1,46 +1,5 @@
 import Foundation
 
-/// metrics.jsonl: one JSON object per logged step, appended and flushed as it happens. On resume,
-/// lines past the checkpoint's step (written after it, before a kill) are dropped first, so the
-/// file reads as one run.
-public final class MetricsLog {
-    public let url: URL
-    private let handle: FileHandle
-
-    public init(url: URL, resumingAt step: Int?) throws {
-        self.url = url
-        let fm = FileManager.default
-        try fm.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if let step, let text = try? String(contentsOf: url, encoding: .utf8) {
-            let kept = text.split(separator: "\n").filter { line in
-                guard let data = line.data(using: .utf8),
-                      let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                      let s = object["step"] as? Int else { return false }
-                return s <= step
-            }
-            try Data((kept.joined(separator: "\n") + (kept.isEmpty ? "" : "\n")).utf8).write(to: url, options: .atomic)
-        } else {
-            try Data().write(to: url)
-        }
-        guard let handle = FileHandle(forWritingAtPath: url.path) else {
-            throw CheckpointError.corrupt(file: url.path, reason: "cannot open for appending")
-        }
-        handle.seekToEndOfFile()
-        self.handle = handle
-    }
-
-    deinit { try? handle.close() }
-
-    /// Appends one line: `step` plus the metrics, keys sorted.
-    public func write(step: Int, _ metrics: [String: Double]) {
-        var object: [String: Any] = metrics.mapValues { $0.isFinite ? $0 : NSNull() as Any }
-        object["step"] = step
-        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-            handle.write(data + Data("\n".utf8))
-        }
-    }
-}
-
 /// A one-line console progress bar with ETA and the main figures, redrawn in place on a terminal
 /// and otherwise printed once at least `every` steps (a twentieth of the run) have passed since the
 /// last printed line, and at the end, so logs stay short.

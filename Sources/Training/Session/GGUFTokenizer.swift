@@ -3,7 +3,7 @@ import ModelIO
 import Tokenization
 
 /// Builds a byte-level BPE tokenizer from a GGUF file's `tokenizer.ggml.*` metadata.
-enum GGUFTokenizer {
+public enum GGUFTokenizer {
     /// llama.cpp's `tokenizer.ggml.pre` names and the pre-tokenizer each stands for.
     static let preTokenizers: [String: PreTokenizer] = [
         "default": .gpt2, "gpt-2": .gpt2, "gpt2": .gpt2,
@@ -12,7 +12,7 @@ enum GGUFTokenizer {
         "smollm": .smolLM2, "starcoder": .smolLM2, "refact": .smolLM2,
     ]
 
-    static func load(url: URL) throws -> Tokenizer {
+    public static func load(url: URL) throws -> Tokenizer {
         let data = try GGUFTokenizerData(file: GGUFFile(url: url))
         guard data.model == "gpt2" else {
             throw TokenizerError.unsupported(file: url.path, component: "tokenizer.ggml.model", type: data.model)

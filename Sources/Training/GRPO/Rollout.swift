@@ -1,0 +1,19 @@
+import Generation
+
+/// One sampled completion with everything the loss needs.
+struct Rollout {
+    /// Index into the trainer's prompts.
+    let prompt: Int
+    var completion: Completion
+    /// Per completion token.
+    var advantage: [Double]
+    var referenceLogprobs: [Float]?
+    /// False for truncated completions when mask_truncated_completions is set.
+    var lossMask: Bool
+}
+
+/// A scored generation batch: P prompts x G rollouts, grouped, and the figures measured making it.
+struct GenerationBatch {
+    var rollouts: [Rollout]
+    var metrics: [String: Double]
+}

@@ -1,0 +1,82 @@
+import Rewards
+import Tasks
+
+/// The reward functions of an RL run, called through one `RewardRunner`: each function once per
+/// batch, under the timeout. A call that fails or times out is counted (rewards/<name>/failures,
+/// rewards/<name>/timeouts) and logged with its message (the first three of each function, then at
+/// every tenfold count); when no completion could be judged for `maxUnjudgeableSteps` steps in a
+/// row, the run stops with an error naming the functions and their last messages.
+public final class RewardScorer {
+    public let runner: RewardRunner
+    let maxUnjudgeableSteps: Int
+    private var failures: [Int]
+    private var lastMessage: [String?]
+    private var unjudgeableInARow = 0
+
+    public init(runner: RewardRunner, maxUnjudgeableSteps: Int) {
+        self.runner = runner
+        self.maxUnjudgeableSteps = maxUnjudgeableSteps
+        failures = runner.rewards.map { _ in 0 }
+        lastMessage = runner.rewards.map { _ in nil }
+    }
+
+    /// The built-in rewards `config` names, with its weights and timeout.
+    public convenience init(_ config: RewardConfig) throws {
+        let rewards = try zip(config.functions, config.resolvedWeights).map { try BuiltinRewards.make($0, weight: $1) }
+        self.init(runner: RewardRunner(rewards: rewards, timeout: config.timeout), maxUnjudgeableSteps: config.maxUnjudgeableSteps)
+    }
+
+    public var names: [String] { runner.rewards.map(\.name) }
+    public var weights: [Double] { runner.rewards.map(\.weight) }
+    public var hasProcessReward: Bool { runner.rewards.contains { $0 is any ProcessReward } }
+
+    /// Scores completions of the given prompts; logs failed calls.
+    public func score(completions: [String], prompts: [TrainingPrompt], log: (String) -> Void) throws -> RewardBatch {
+        let batch = try runner.score(completions: completions, columns: prompts.map(\.columns))
+        for (f, outcome) in batch.outcomes.enumerated() {
+            let message: String
+            switch outcome {
+            case .scored: continue
+            case .failed(let text): message = text
+            case .timedOut: message = "did not return within \(runner.timeout) s (reward_timeout)"
+            }
+            failures[f] += 1
+            lastMessage[f] = message
+            let n = failures[f]
+            if n <= 3 {
+                log("reward '\(names[f])' failed (its scores count as cannot-judge): \(message)")
+            } else if n == 10 || n == 100 || n == 1000 || n == 10_000 {
+                log("reward '\(names[f])' has failed \(n) times; last: \(message)")
+            }
+        }
+        return batch
+    }
+
+    /// Records whether any completion of a step could be judged; throws after
+    /// `maxUnjudgeableSteps` steps in a row in which none could.
+    public func recordStep(judgedAny: Bool) throws {
+        unjudgeableInARow = judgedAny ? 0 : unjudgeableInARow + 1
+        guard unjudgeableInARow >= maxUnjudgeableSteps else { return }
+        let reasons = names.indices.map { f in
+            "'\(names[f])': " + (lastMessage[f].map { "failed \(failures[f]) times, last: \($0)" } ?? "scored every completion nil (cannot judge)")
+        }
+        throw TrainingError.unjudgeable(steps: unjudgeableInARow, rewards: reasons)
+    }
+
+    /// Cumulative failure and timeout counts per function.
+    public var metrics: [String: Double] { runner.metrics }
+}
+
+/// Errors that stop a run while it trains.
+public enum TrainingError: Error, CustomStringConvertible, Equatable {
+    /// No completion could be judged for `steps` steps in a row; one reason per reward function.
+    case unjudgeable(steps: Int, rewards: [String])
+
+    public var description: String {
+        switch self {
+        case let .unjudgeable(steps, rewards):
+            return "no completion could be judged for \(steps) steps in a row (max_unjudgeable_steps), so the run cannot learn: "
+                + rewards.joined(separator: "; ")
+        }
+    }
+}

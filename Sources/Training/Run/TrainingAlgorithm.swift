@@ -1,0 +1,78 @@
+import Foundation
+import TensorCore
+
+/// What a trainer plugs into `TrainingLoop`: its optimizer step, its held-out evaluation and the parts
+/// its checkpoints hold. The loop owns the rest (data order, progress, metrics, evaluation
+/// schedule, checkpoints, stops), so a trainer file holds only its algorithm.
+public protocol TrainingAlgorithm: AnyObject {
+    /// The settings every trainer shares.
+    var training: TrainingConfig { get }
+    /// The resolved settings, for trainer_state.json.
+    var settingEntries: [(key: String, value: SettingValue)] { get }
+    /// Rows the data order walks each epoch.
+    var rowCount: Int { get }
+    /// What a checkpoint holds besides the run state.
+    var checkpointParts: [any CheckpointPart] { get }
+    /// One optimizer step; its metrics (TRL names). `run.state.step` is the step's 0-based index
+    /// (the loop advances it afterwards).
+    func step(_ run: TrainingRun) throws -> [String: Double]
+    /// Held-out figures after `run.state.step` steps; nil when there is no held-out data.
+    func evaluate(_ run: TrainingRun) throws -> HeldOutEvaluation?
+    /// The progress line's figures, from a logged step's metrics.
+    func progressFigures(_ metrics: [String: Double]) -> [(String, String)]
+}
+
+/// One held-out evaluation: its metrics (eval/...), a line for the console, and a reason to stop
+/// the run here, if the trainer has one (SFT's stop_at_eval_accuracy).
+public struct HeldOutEvaluation: Sendable {
+    public var metrics: [String: Double]
+    public var summary: String
+    public var stopReason: String?
+
+    public init(metrics: [String: Double], summary: String, stopReason: String? = nil) {
+        self.metrics = metrics
+        self.summary = summary
+        self.stopReason = stopReason
+    }
+}
+
+/// The run as a trainer's step sees it: the checkpointed state (step, data cursor, generators)
+/// and where printed lines go.
+public final class TrainingRun {
+    public internal(set) var state: TrainerState
+    public let log: (String) -> Void
+    private var dataOrder: DataOrder
+
+    init(state: TrainerState, rowCount: Int, seed: Int, log: @escaping (String) -> Void) {
+        self.state = state
+        self.log = log
+        dataOrder = DataOrder(count: rowCount, seed: seed)
+    }
+
+    /// The next `n` row indices in the seeded epoch order (checkpointed, so a resume continues it).
+    public func nextRows(_ n: Int) -> [Int] { dataOrder.next(n, state: &state) }
+
+    /// Runs `body` with the named generator (seeded with `seed` on first use); its new state is
+    /// checkpointed.
+    public func withGenerator<T>(_ name: String, seed: UInt64, _ body: (inout SeededGenerator) throws -> T) rethrows -> T {
+        var rng = state.generators[name] ?? SeededGenerator(seed: seed)
+        defer { state.generators[name] = rng }
+        return try body(&rng)
+    }
+
+    /// Epochs done, with the fraction of the current one.
+    var epochProgress: Double { Double(state.epoch) + Double(state.position) / Double(max(dataOrder.count, 1)) }
+}
+
+/// What a finished run reports.
+public struct RunSummary: Sendable {
+    /// Optimizer steps taken in all.
+    public var steps: Int
+    /// Every held-out evaluation of this process: step, training time (wall time minus evaluation)
+    /// and metrics.
+    public var evaluations: [(step: Int, trainTime: Double, metrics: [String: Double])]
+    /// The last checkpoint written.
+    public var checkpoint: URL?
+    /// Why the run ended before max_steps, if it did.
+    public var stopReason: String?
+}

@@ -1,0 +1,119 @@
+import Foundation
+import ModelIO
+import TensorCore
+import Transformer
+
+/// A piece of what a checkpoint holds besides the run state: a model with its optimizer moments
+/// (the policy; PPO's value model), or adapters.
+public protocol CheckpointPart {
+    /// Writes the part into the (temporary) checkpoint folder.
+    func write(into checkpoint: URL) throws
+    /// Loads the part from a checkpoint folder.
+    func restore(from checkpoint: URL) throws
+}
+
+/// A model and its AdamW moments: a model folder that transformers loads (config.json,
+/// model.safetensors, tokenizer files) plus optimizer.safetensors (exp_avg.<name>,
+/// exp_avg_sq.<name>, fp32; the optimizer's step in the metadata), at `subfolder` of the
+/// checkpoint ("" for the checkpoint folder itself).
+public struct ModelState: CheckpointPart {
+    public let model: DecoderModel
+    public let optimizer: AdamW
+    public let tokenizerSource: URL?
+    public let subfolder: String
+
+    public init(model: DecoderModel, optimizer: AdamW, tokenizerSource: URL?, subfolder: String = "") {
+        self.model = model
+        self.optimizer = optimizer
+        self.tokenizerSource = tokenizerSource
+        self.subfolder = subfolder
+    }
+
+    func folder(_ checkpoint: URL) -> URL { subfolder.isEmpty ? checkpoint : checkpoint.appendingPathComponent(subfolder) }
+
+    public func write(into checkpoint: URL) throws {
+        let folder = folder(checkpoint)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try ModelCheckpoint.writeContents(of: model, into: folder, dtype: .f32, tokenizerSource: tokenizerSource)
+        let moments = model.parameters.tensors.flatMap { t -> [(name: String, tensor: Tensor)] in
+            let range = t.storage.pointer - model.parameters.values.pointer
+            return [("exp_avg." + t.name, Tensor(shape: t.shape, storage: Storage(viewOf: optimizer.m, offset: range, count: t.count))),
+                    ("exp_avg_sq." + t.name, Tensor(shape: t.shape, storage: Storage(viewOf: optimizer.v, offset: range, count: t.count)))]
+        }
+        try SafeTensorsWriter.write(moments, to: folder.appendingPathComponent("optimizer.safetensors"),
+                                    metadata: ["format": "pt", "step": String(optimizer.step)])
+    }
+
+    public func restore(from checkpoint: URL) throws {
+        let folder = folder(checkpoint)
+        let loaded = try ModelCheckpoint.load(directory: folder)
+        guard loaded.config == model.config else {
+            throw CheckpointError.mismatch(file: folder.appendingPathComponent("config.json").path,
+                                           reason: "its model config differs from the run's model")
+        }
+        model.parameters.values.pointer.update(from: loaded.parameters.values.pointer, count: model.parameters.count)
+        let moments = try SafeTensorsFile(url: folder.appendingPathComponent("optimizer.safetensors"))
+        for t in model.parameters.tensors {
+            let offset = t.storage.pointer - model.parameters.values.pointer
+            for (name, buffer) in [("exp_avg.", optimizer.m), ("exp_avg_sq.", optimizer.v)] {
+                guard let info = moments.info(name + t.name), info.shape == t.shape else {
+                    throw CheckpointError.corrupt(file: moments.url.path, reason: "tensor '\(name + t.name)' missing or misshapen")
+                }
+                try moments.read(name + t.name, into: buffer.pointer + offset)
+            }
+        }
+        guard let optimizerStep = moments.metadata["step"].flatMap(Int.init), optimizerStep >= 0 else {
+            throw CheckpointError.corrupt(file: moments.url.path, reason: "metadata 'step' missing or negative")
+        }
+        optimizer.restore(step: optimizerStep)
+    }
+}
+
+/// Checkpoints as Hugging Face's Trainer lays them out: `<output_dir>/checkpoint-<step>/` holding
+/// the parts (the policy's model folder at the top, so transformers loads the checkpoint itself)
+/// and trainer_state.json. Each is written to a temporary folder and renamed into place, so a kill
+/// at any moment leaves the previous checkpoint whole.
+public enum TrainingCheckpoint {
+    static let prefix = "checkpoint-"
+
+    /// Writes checkpoint-<state.step> and removes the oldest beyond `keep` (0 keeps all).
+    @discardableResult
+    public static func save(_ parts: [any CheckpointPart], state: TrainerState, outputDirectory: URL, keep: Int) throws -> URL {
+        let folder = outputDirectory.appendingPathComponent("\(prefix)\(state.step)")
+        try AtomicFile.writeDirectory(at: folder) { temp in
+            for part in parts { try part.write(into: temp) }
+            let data = try JSONSerialization.data(withJSONObject: state.jsonObject(), options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: temp.appendingPathComponent("trainer_state.json"))
+        }
+        if keep > 0 {
+            for old in try list(outputDirectory).dropLast(keep) { try? FileManager.default.removeItem(at: old.url) }
+        }
+        return folder
+    }
+
+    /// The checkpoint folders of a run, oldest first.
+    public static func list(_ outputDirectory: URL) throws -> [(step: Int, url: URL)] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: outputDirectory.path) else { return [] }
+        return names.compactMap { name -> (Int, URL)? in
+            guard name.hasPrefix(prefix), let step = Int(name.dropFirst(prefix.count)), step >= 0 else { return nil }
+            return (step, outputDirectory.appendingPathComponent(name))
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    /// Restores every part from the latest checkpoint and returns its state, checked to be the
+    /// state of the step its folder names.
+    public static func resume(_ parts: [any CheckpointPart], outputDirectory: URL) throws -> (state: TrainerState, folder: URL) {
+        guard let latest = try list(outputDirectory).last else { throw CheckpointError.noCheckpoint(directory: outputDirectory.path) }
+        let stateURL = latest.url.appendingPathComponent("trainer_state.json")
+        guard let data = try? Data(contentsOf: stateURL),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw CheckpointError.corrupt(file: stateURL.path, reason: "not a JSON object")
+        }
+        let state = try TrainerState(json: json, file: stateURL.path)
+        guard state.step == latest.step else {
+            throw CheckpointError.corrupt(file: stateURL.path, reason: "global_step \(state.step) but the folder is \(prefix)\(latest.step)")
+        }
+        for part in parts { try part.restore(from: latest.url) }
+        return (state, latest.url)
+    }
+}

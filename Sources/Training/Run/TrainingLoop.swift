@@ -1,0 +1,105 @@
+import Foundation
+import TensorCore
+
+/// The one run loop every trainer uses: resume from the latest checkpoint, take optimizer steps
+/// until max_steps (or a trainer's stop), average and log metrics every logging_steps
+/// (metrics.jsonl and the progress line), evaluate on schedule (at the start with eval_on_start,
+/// every eval_steps, at the end), and save checkpoints every save_steps and at the end, keeping
+/// save_total_limit.
+public struct TrainingLoop {
+    /// Where printed lines go (the CLI prints them; line-buffered when stdout is not a terminal).
+    public var log: (String) -> Void = { print($0) }
+    public var showProgress = true
+    /// Called after each optimizer step with its metrics (tests, benchmarks, the demo's curves).
+    public var onStep: (Int, [String: Double]) -> Void = { _, _ in }
+    /// Ends the run after this step's checkpoint (tests use it to stand for an interruption).
+    public var stopAfter: Int?
+    /// Extra sinks beside metrics.jsonl.
+    public var sinks: [any MetricsSink] = []
+
+    public init() {}
+
+    /// Metrics reported as their last value in a logging window rather than its mean.
+    static let lastValueMetrics: Set = ["learning_rate", "grad_norm", "epoch", "wall_time", "train_time"]
+
+    static func isLastValue(_ key: String) -> Bool {
+        lastValueMetrics.contains(key) || key.hasSuffix("/failures") || key.hasSuffix("/timeouts")
+    }
+
+    /// Trains `algorithm` to max_steps, from the latest checkpoint in output_dir when `resume`.
+    @discardableResult
+    public func run(_ algorithm: any TrainingAlgorithm, resume: Bool) throws -> RunSummary {
+        let settings = algorithm.training
+        let output = URL(fileURLWithPath: settings.outputDir)
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        var state = TrainerState()
+        if resume {
+            let (restored, folder) = try TrainingCheckpoint.resume(algorithm.checkpointParts, outputDirectory: output)
+            state = restored
+            log("resumed from \(folder.lastPathComponent)")
+        }
+        state.config = algorithm.settingEntries
+        let run = TrainingRun(state: state, rowCount: algorithm.rowCount, seed: settings.seed, log: log)
+        let sinks = [try MetricsLog(url: output.appendingPathComponent("metrics.jsonl"), resumingAt: resume ? state.step : nil)]
+            + self.sinks
+        func write(_ step: Int, _ metrics: [String: Double]) throws { for sink in sinks { try sink.write(step: step, metrics) } }
+
+        let start = Clock.now(), startStep = run.state.step
+        let bar = ProgressBar(total: settings.maxSteps, startTime: start)
+        var summary = RunSummary(steps: startStep, evaluations: [], checkpoint: nil, stopReason: nil)
+        // train_time is wall time minus held-out evaluation: the clock learning curves are drawn against.
+        var evaluationTime = 0.0
+        func clocks() -> [String: Double] { ["wall_time": Clock.now() - start, "train_time": Clock.now() - start - evaluationTime] }
+        func evaluate() throws -> String? {
+            let t0 = Clock.now()
+            guard let evaluation = try algorithm.evaluate(run) else { return nil }
+            evaluationTime += Clock.now() - t0
+            let metrics = evaluation.metrics.merging(clocks()) { _, clock in clock }
+            try write(run.state.step, metrics)
+            summary.evaluations.append((run.state.step, metrics["train_time"] ?? 0, metrics))
+            log(evaluation.summary)
+            return evaluation.stopReason
+        }
+
+        if !resume && settings.evalOnStart { _ = try evaluate() }
+        var window: [String: (sum: Double, count: Int, last: Double)] = [:]
+        while run.state.step < settings.maxSteps {
+            var metrics = try algorithm.step(run)
+            run.state.step += 1
+            let step = run.state.step
+            metrics.merge(clocks()) { _, clock in clock }
+            metrics["epoch"] = run.epochProgress
+            onStep(step, metrics)
+            for (key, value) in metrics {
+                let w = window[key] ?? (0, 0, 0)
+                window[key] = (w.sum + value, w.count + 1, value)
+            }
+            var last = step == settings.maxSteps
+            if step % settings.loggingSteps == 0 || last {
+                let logged = window.mapValues { $0.count > 0 ? $0.sum / Double($0.count) : .nan }
+                    .merging(window.filter { Self.isLastValue($0.key) }.mapValues(\.last)) { _, last in last }
+                window = [:]
+                try write(step, logged)
+                if showProgress {
+                    bar.show(bar.line(step: step, startStep: startStep, now: Clock.now(), figures: algorithm.progressFigures(logged)),
+                             step: step)
+                }
+            }
+            if (settings.evalSteps > 0 && step % settings.evalSteps == 0) || last, let reason = try evaluate(), !last {
+                log("stopping at step \(step): \(reason)")
+                summary.stopReason = reason
+                last = true
+            }
+            if step % settings.saveSteps == 0 || last {
+                let folder = try TrainingCheckpoint.save(algorithm.checkpointParts, state: run.state, outputDirectory: output,
+                                                         keep: settings.saveTotalLimit)
+                summary.checkpoint = folder
+                if last { log("saved \(folder.path)") }
+            }
+            summary.steps = step
+            if last { break }
+            if let stopAfter, step >= stopAfter { break }
+        }
+        return summary
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import ModelIO
+import Tokenization
+import Transformer
+
+/// A model and its tokenizer, loaded from a Hugging Face folder (config.json, safetensors,
+/// tokenizer.json) or a .gguf file, checked to fit each other: every id the tokenizer can produce
+/// is a row of the model's embedding (a tokenizer that does not fit is a user's mistake, reported
+/// with both sizes, never a crash inside the model).
+public struct ModelBundle {
+    public let path: String
+    public let model: DecoderModel
+    public let tokenizer: Tokenizer
+    /// Text to ids and back, with the end-of-sequence ids generation stops at.
+    public let codec: TokenizerCodec
+
+    public static func isGGUF(_ path: String) -> Bool { path.lowercased().hasSuffix(".gguf") }
+
+    public static func load(_ path: String) throws -> ModelBundle {
+        let model = try loadModel(path), tokenizer = try loadTokenizer(path)
+        guard tokenizer.vocabSize <= model.config.vocabSize else {
+            throw RunSetupError.vocabularyMismatch(model: path, modelVocabulary: model.config.vocabSize,
+                                                   tokenizerVocabulary: tokenizer.vocabSize)
+        }
+        return ModelBundle(path: path, model: model, tokenizer: tokenizer,
+                           codec: TokenizerCodec(tokenizer: tokenizer, eosTokenIDs: eosTokenIDs(path, model: model, tokenizer: tokenizer)))
+    }
+
+    public static func loadModel(_ path: String) throws -> DecoderModel {
+        if isGGUF(path) { return try GGUFModel.load(url: URL(fileURLWithPath: path)) }
+        return try ModelCheckpoint.load(directory: URL(fileURLWithPath: path))
+    }
+
+    public static func loadTokenizer(_ path: String) throws -> Tokenizer {
+        if isGGUF(path) { return try GGUFTokenizer.load(url: URL(fileURLWithPath: path)) }
+        return try Tokenizer(url: URL(fileURLWithPath: path).appendingPathComponent("tokenizer.json"))
+    }
+
+    /// A second copy of the model's weights (a frozen reference policy).
+    public func modelCopy() -> DecoderModel {
+        let copy = DecoderModel(config: model.config)
+        copy.parameters.values.pointer.update(from: model.parameters.values.pointer, count: model.parameters.count)
+        return copy
+    }
+
+    /// The folder of tokenizer files that checkpoints copy: the model folder, or for a .gguf start
+    /// the tokenizer written into `<outputDir>/tokenizer`.
+    public func tokenizerFolder(outputDir: String) throws -> URL {
+        guard Self.isGGUF(path) else { return URL(fileURLWithPath: path) }
+        let url = URL(fileURLWithPath: outputDir).appendingPathComponent("tokenizer")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try tokenizer.save(to: url)
+        return url
+    }
+
+    /// End-of-sequence ids: generation_config.json's eos_token_id (an int or a list), else the
+    /// config's, else the tokenizer's eos token.
+    static func eosTokenIDs(_ path: String, model: DecoderModel, tokenizer: Tokenizer) -> Set<Int32> {
+        let fits = { (id: Int) in id >= 0 && id < model.config.vocabSize }
+        if !isGGUF(path) {
+            let url = URL(fileURLWithPath: path).appendingPathComponent("generation_config.json")
+            if let data = try? Data(contentsOf: url), let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                if let one = json["eos_token_id"] as? Int, fits(one) { return [Int32(one)] }
+                if let list = json["eos_token_id"] as? [Int] { return Set(list.filter(fits).map(Int32.init)) }
+            }
+        }
+        if !model.config.eosTokenIDs.isEmpty { return Set(model.config.eosTokenIDs.filter(fits).map(Int32.init)) }
+        return tokenizer.eosTokenID.flatMap { fits($0) ? [Int32($0)] : nil } ?? []
+    }
+}
+
+/// The tokenizer as the trainers' text codec (no special tokens added; special tokens skipped when
+/// decoding).
+public struct TokenizerCodec: TextCodec {
+    public let tokenizer: Tokenizer
+    public let eosTokenIDs: Set<Int32>
+
+    public init(tokenizer: Tokenizer, eosTokenIDs: Set<Int32>) {
+        self.tokenizer = tokenizer
+        self.eosTokenIDs = eosTokenIDs
+    }
+
+    public func encode(_ text: String) throws -> [Int32] {
+        try tokenizer.encode(text, addSpecialTokens: false).map(Int32.init)
+    }
+
+    public func decode(_ ids: [Int32]) -> String {
+        tokenizer.decode(ids.map(Int.init), skipSpecialTokens: true)
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Tasks
+import Tokenization
+
+/// A row's prompt as the text the model sees: as written, or through the tokenizer's chat
+/// template (one user message, or the row's messages) with the generation prompt.
+public struct PromptFormatter {
+    let tokenizer: Tokenizer
+    let template: ChatTemplate?
+
+    /// With `useChatTemplate`, the tokenizer must have a chat template.
+    public init(tokenizer: Tokenizer, useChatTemplate: Bool, model: String) throws {
+        self.tokenizer = tokenizer
+        if useChatTemplate {
+            guard let source = tokenizer.chatTemplate else { throw RunSetupError.noChatTemplate(model: model) }
+            template = try ChatTemplate(source: source)
+        } else {
+            template = nil
+        }
+    }
+
+    /// The prompt text of `row` (of `file`, for errors).
+    public func text(_ row: Row, file: String) throws -> String {
+        switch row.prompt {
+        case .text(let text):
+            guard let template else { return text }
+            return try render(template, [["role": "user", "content": text]])
+        case .messages(let messages):
+            guard let template else { throw RunSetupError.messagesNeedChatTemplate(file: file) }
+            return try render(template, messages.map { ["role": $0.role, "content": $0.content] })
+        }
+    }
+
+    private func render(_ template: ChatTemplate, _ messages: [[String: String]]) throws -> String {
+        var extra: [String: JinjaValue] = [:]
+        if let bos = tokenizer.config.bosToken { extra["bos_token"] = .string(bos) }
+        if let eos = tokenizer.config.eosToken { extra["eos_token"] = .string(eos) }
+        return try template.render(messages: messages, addGenerationPrompt: true, extra: extra)
+    }
+}
+
+/// A JSONL dataset file's rows, with malformed lines skipped (and reported through `log`) when asked.
+public enum DatasetFile {
+    public static func rows(_ path: String, skipBadLines: Bool = false, log: (String) -> Void = { print($0) }) throws -> [Row] {
+        let result = try JSONL.read(URL(fileURLWithPath: path), skipBadLines: skipBadLines)
+        if result.skipped > 0 { log("\(path): skipped \(result.skipped) malformed line(s): \(result.skippedLines.prefix(10))") }
+        guard !result.rows.isEmpty else { throw RunSetupError.emptyDataset(file: path) }
+        return result.rows
+    }
+}

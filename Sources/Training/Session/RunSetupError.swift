@@ -1,0 +1,32 @@
+import Foundation
+
+/// What can go wrong putting a run together from its settings: a model and tokenizer that do not
+/// fit, data a trainer cannot use. Each message names the file and what was expected.
+public enum RunSetupError: Error, LocalizedError, CustomStringConvertible, Equatable {
+    case vocabularyMismatch(model: String, modelVocabulary: Int, tokenizerVocabulary: Int)
+    case noChatTemplate(model: String)
+    case messagesNeedChatTemplate(file: String)
+    case emptyDataset(file: String)
+    case missingColumn(file: String, row: Int, column: String)
+    case tooLong(file: String, row: Int, tokens: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case let .vocabularyMismatch(model, modelVocabulary, tokenizerVocabulary):
+            return "\(model): the tokenizer has \(tokenizerVocabulary) token ids but the model's vocab_size is \(modelVocabulary); "
+                + "ids past it have no embedding row (a tokenizer from another model?)"
+        case let .noChatTemplate(model):
+            return "\(model): use_chat_template is set but the tokenizer has no chat template"
+        case let .messagesNeedChatTemplate(file):
+            return "\(file): a row's prompt is a list of chat messages; set use_chat_template: true"
+        case let .emptyDataset(file):
+            return "\(file): no rows"
+        case let .missingColumn(file, row, column):
+            return "\(file): row \(row) has no `\(column)` column"
+        case let .tooLong(file, row, tokens, limit):
+            return "\(file): row \(row) is \(tokens) tokens, more than the \(limit) the run allows"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
