@@ -81,7 +81,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TrainingTests",
-            dependencies: ["Training", "Tasks", "TestSupport"],
+            dependencies: ["Training", "Tasks", "TestSupport", "ModelIO"],
             exclude: ["Fixtures"]
         ),
         .testTarget(
@@ -90,7 +90,8 @@ let package = Package(
         ),
         .testTarget(
             name: "CLITests",
-            dependencies: ["grpo", "Evaluation", "Tasks", "Tokenization", "Transformer"]
+            dependencies: ["grpo", "Evaluation", "Tasks", "Tokenization", "Training", "Transformer"],
+            exclude: ["Snapshots"]
         ),
         .testTarget(
             name: "TokenizationTests",

@@ -1,6 +1,6 @@
 /// `grpo train grpo` settings, named as TRL's GRPOConfig (snake_case): the shared training,
 /// sampling and reward settings plus GRPO's own.
-public struct GRPOConfig: Configurable, Sendable, Equatable {
+public struct GRPOConfig: TrainerSettings, Sendable, Equatable {
     public var training = TrainingConfig()
     public var rollout = RolloutConfig()
     public var rewards = RewardConfig()

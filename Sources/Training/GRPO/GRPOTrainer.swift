@@ -41,6 +41,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
     /// as the frozen reference when beta != 0, the prompts, the reward functions, and the held-out
     /// rows with their verifier.
     public convenience init(config: GRPOConfig, skipBadLines: Bool = false, log: (String) -> Void = { print($0) }) throws {
+        try config.check()  // before loading a model that may be large
         let t = config.training
         let bundle = try ModelBundle.load(t.model)
         let formatter = try PromptFormatter(tokenizer: bundle.tokenizer, useChatTemplate: t.useChatTemplate, model: t.model)
@@ -57,6 +58,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
 
     public init(config: GRPOConfig, policy: DecoderModel, reference: DecoderModel?, codec: TextCodec, prompts: [TrainingPrompt],
                 rewards: RewardScorer, tokenizerSource: URL?, heldOut: [TrainingPrompt] = [], verifier: Verifier = Verifiers.mathAnswer()) throws {
+        try config.check()
         guard !prompts.isEmpty else { throw RunSetupError.emptyDataset(file: config.training.trainFile) }
         guard (config.loss.beta == 0) == (reference == nil) else {
             throw SettingsError.invalid(source: "GRPOTrainer", key: "beta", reason: "a reference model is needed exactly when beta != 0")
@@ -78,12 +80,6 @@ public final class GRPOTrainer: TrainingAlgorithm {
                                                      verifier: verifier), heldOut.map(\.ids), heldOut.map(\.columns))
     }
 
-    /// Trains with the shared run loop (`loop` sets where lines go, hooks and extra sinks).
-    @discardableResult
-    public func train(resume: Bool = false, loop: TrainingLoop = TrainingLoop()) throws -> RunSummary {
-        try loop.run(self, resume: resume)
-    }
-
     var packer: RowPacker { RowPacker(prompts: prompts, model: policy.config, options: packing) }
 
     var collector: RolloutCollector {
@@ -92,8 +88,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
 
     // MARK: - TrainingAlgorithm
 
-    public var training: TrainingConfig { config.training }
-    public var settingEntries: [(key: String, value: SettingValue)] { config.entries }
+    public var settings: any TrainerSettings { config }
     public var rowCount: Int { prompts.count }
     public var checkpointParts: [any CheckpointPart] {
         [ModelState(model: policy, optimizer: optimizer, tokenizerSource: tokenizerSource)]

@@ -5,10 +5,8 @@ import TensorCore
 /// its checkpoints hold. The loop owns the rest (data order, progress, metrics, evaluation
 /// schedule, checkpoints, stops), so a trainer file holds only its algorithm.
 public protocol TrainingAlgorithm: AnyObject {
-    /// The settings every trainer shares.
-    var training: TrainingConfig { get }
-    /// The resolved settings, for trainer_state.json.
-    var settingEntries: [(key: String, value: SettingValue)] { get }
+    /// The trainer's settings (the shared ones in `.training`).
+    var settings: any TrainerSettings { get }
     /// Rows the data order walks each epoch.
     var rowCount: Int { get }
     /// What a checkpoint holds besides the run state.
@@ -20,6 +18,20 @@ public protocol TrainingAlgorithm: AnyObject {
     func evaluate(_ run: TrainingRun) throws -> HeldOutEvaluation?
     /// The progress line's figures, from a logged step's metrics.
     func progressFigures(_ metrics: [String: Double]) -> [(String, String)]
+}
+
+extension TrainingAlgorithm {
+    /// Trains with the shared run loop (`loop` sets where lines go, hooks and extra sinks), from
+    /// the latest checkpoint in output_dir when `resume`.
+    @discardableResult
+    public func train(resume: Bool = false, loop: TrainingLoop = TrainingLoop()) throws -> RunSummary {
+        try loop.run(self, resume: resume)
+    }
+}
+
+/// A trainer's settings: its keys, holding the shared `TrainingConfig`.
+public protocol TrainerSettings: Configurable {
+    var training: TrainingConfig { get }
 }
 
 /// One held-out evaluation: its metrics (eval/...), a line for the console, and a reason to stop

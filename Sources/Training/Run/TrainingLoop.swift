@@ -29,7 +29,7 @@ public struct TrainingLoop {
     /// Trains `algorithm` to max_steps, from the latest checkpoint in output_dir when `resume`.
     @discardableResult
     public func run(_ algorithm: any TrainingAlgorithm, resume: Bool) throws -> RunSummary {
-        let settings = algorithm.training
+        let settings = algorithm.settings.training
         let output = URL(fileURLWithPath: settings.outputDir)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         var state = TrainerState()
@@ -38,7 +38,7 @@ public struct TrainingLoop {
             state = restored
             log("resumed from \(folder.lastPathComponent)")
         }
-        state.config = algorithm.settingEntries
+        state.config = algorithm.settings.entries
         let run = TrainingRun(state: state, rowCount: algorithm.rowCount, seed: settings.seed, log: log)
         let sinks = [try MetricsLog(url: output.appendingPathComponent("metrics.jsonl"), resumingAt: resume ? state.step : nil)]
             + self.sinks

@@ -1,6 +1,6 @@
 /// `grpo train sft` settings: the shared `TrainingConfig` (transformers' TrainingArguments names)
 /// plus SFT's own (TRL's SFTConfig names where TRL has one).
-public struct SFTConfig: Configurable, Sendable, Equatable {
+public struct SFTConfig: TrainerSettings, Sendable, Equatable {
     public var training = TrainingConfig()
     /// Longest prompt + completion in tokens (longer rows are truncated: the prompt from the left,
     /// the completion from the right).

@@ -42,6 +42,7 @@ public final class SFTTrainer: TrainingAlgorithm {
     /// Loads what `config` names: the model and tokenizer (checked to fit), the rows (`prompt`,
     /// `completion`, and the columns the verifier reads) and the verifier.
     public convenience init(config: SFTConfig, skipBadLines: Bool = false, log: (String) -> Void = { print($0) }) throws {
+        try config.check()  // before loading a model that may be large
         let t = config.training
         let bundle = try ModelBundle.load(t.model)
         let formatter = try PromptFormatter(tokenizer: bundle.tokenizer, useChatTemplate: t.useChatTemplate, model: t.model)
@@ -58,6 +59,7 @@ public final class SFTTrainer: TrainingAlgorithm {
 
     public init(config: SFTConfig, model: DecoderModel, codec: TextCodec, train: [SFTExample], eval: [SFTExample],
                 tokenizerSource: URL?, verifier: Verifier) throws {
+        try config.check()
         self.config = config
         self.model = model
         self.codec = codec
@@ -80,16 +82,9 @@ public final class SFTTrainer: TrainingAlgorithm {
         evaluator = Evaluator(model: model, decode: { [codec] in codec.decode($0) }, eosTokenIDs: codec.eosTokenIDs, verifier: verifier)
     }
 
-    /// Trains with the shared run loop (`loop` sets where lines go, hooks and extra sinks).
-    @discardableResult
-    public func train(resume: Bool = false, loop: TrainingLoop = TrainingLoop()) throws -> RunSummary {
-        try loop.run(self, resume: resume)
-    }
-
     // MARK: - TrainingAlgorithm
 
-    public var training: TrainingConfig { config.training }
-    public var settingEntries: [(key: String, value: SettingValue)] { config.entries }
+    public var settings: any TrainerSettings { config }
     public var rowCount: Int { train.count }
     public var checkpointParts: [any CheckpointPart] {
         [ModelState(model: model, optimizer: optimizer, tokenizerSource: tokenizerSource)]

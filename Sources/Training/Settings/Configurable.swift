@@ -37,14 +37,19 @@ extension Configurable {
             }
             sources[entry.key] = entry.source
         }
-        // Rules hold for every key, defaults and keys left unset included (a required path).
-        for key in keys {
-            if let reason = key.check(settings) { throw SettingsError.badValue(source: sources[key.name] ?? "settings", key: key.name, reason: reason) }
-        }
-        do { try settings.validate() } catch let error as InvalidSetting {
-            throw SettingsError.invalid(source: sources[error.key] ?? "defaults", key: error.key, reason: error.reason)
-        }
+        try settings.check(sources: sources)
         return settings
+    }
+
+    /// Checks every key's rule (defaults and keys left unset included: a required path) and the
+    /// rules across keys; errors name the key and where it was set (`sources`, else "settings").
+    public func check(sources: [String: String] = [:]) throws {
+        for key in Self.keys {
+            if let reason = key.check(self) { throw SettingsError.badValue(source: sources[key.name] ?? "settings", key: key.name, reason: reason) }
+        }
+        do { try validate() } catch let error as InvalidSetting {
+            throw SettingsError.invalid(source: sources[error.key] ?? "settings", key: error.key, reason: error.reason)
+        }
     }
 
     /// Overrides written `key=value` in code (values as YAML scalars would read), e.g. for a

@@ -29,18 +29,10 @@ public enum SettingValue: Equatable, Sendable, CustomStringConvertible {
             && !["true", "false", "null", "yes", "no", "on", "off", "~"].contains(s.lowercased())
             && Double(s) == nil && Int(s) == nil && !s.hasPrefix("-") && !s.hasPrefix(".")
         if plainSafe { return s }
-        var out = "\""
-        for c in s.unicodeScalars {
-            switch c {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if c.value < 0x20 { out += String(format: "\\x%02X", c.value) } else { out.unicodeScalars.append(c) }
-            }
-        }
-        return out + "\""
+        // A JSON string is a YAML double-quoted scalar.
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        return (try? encoder.encode(s)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
     }
 
     /// As JSON-compatible Foundation values (trainer_state.json).

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Rewards
 import Training
 
 /// `grpo train sft|grpo`: the trainers, configured by YAML with `--set key=value` overrides.
@@ -10,30 +9,42 @@ struct Train: ParsableCommand {
         subcommands: [SFTCommand.self, GRPOCommand.self])
 }
 
-struct SFTCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "sft", abstract: "Supervised fine-tuning on prompt/completion rows.",
-        discussion: "Config keys:\n" + SFTConfig.documentation)
+/// A `grpo train X` command: resolve the trainer's settings, print them or train.
+protocol TrainerCommand: ParsableCommand {
+    associatedtype Config: TrainerSettings
+    var options: TrainOptions { get }
+    /// Loads what `config` names and trains.
+    static func train(_ config: Config, _ options: TrainOptions) throws
+}
 
+extension TrainerCommand {
+    func run() throws {
+        let config = try options.resolve(Config.self)
+        if options.printConfig { return print(config.yaml, terminator: "") }
+        try Self.train(config, options)
+    }
+
+    /// The help's list of keys.
+    static func keysHelp(_ title: String) -> String { "\(title):\n" + Config.documentation }
+}
+
+struct SFTCommand: TrainerCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sft", abstract: "Supervised fine-tuning on prompt/completion rows.", discussion: keysHelp("Config keys"))
     @OptionGroup var options: TrainOptions
 
-    func run() throws {
-        let config = try options.resolve(SFTConfig.self)
-        if options.printConfig { return print(config.yaml, terminator: "") }
+    static func train(_ config: SFTConfig, _ options: TrainOptions) throws {
         try SFTTrainer(config: config, skipBadLines: options.skipBadLines).train(resume: options.resume)
     }
 }
 
-struct GRPOCommand: ParsableCommand {
+struct GRPOCommand: TrainerCommand {
     static let configuration = CommandConfiguration(
         commandName: "grpo", abstract: "Group Relative Policy Optimization from a model folder, SFT checkpoint or GGUF file.",
-        discussion: "Config keys (TRL's GRPOConfig names):\n" + GRPOConfig.documentation)
-
+        discussion: keysHelp("Config keys (TRL's GRPOConfig names)"))
     @OptionGroup var options: TrainOptions
 
-    func run() throws {
-        let config = try options.resolve(GRPOConfig.self)
-        if options.printConfig { return print(config.yaml, terminator: "") }
+    static func train(_ config: GRPOConfig, _ options: TrainOptions) throws {
         try GRPOTrainer(config: config, skipBadLines: options.skipBadLines).train(resume: options.resume)
     }
 }

@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+
+/// `grpo train`, `generate` and `eval` as a user meets them: bad settings, a tokenizer that does
+/// not fit the model, --print-config, and the help text.
+final class TrainCommandTests: XCTestCase {
+    override func setUpWithError() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: GRPOBinary.url.path), "no grpo binary at \(GRPOBinary.url.path)")
+    }
+
+    /// A misspelt key, a wrong type and a value out of range each end the command with a non-zero
+    /// status and an error naming the key, the expected and the given value; nothing traps.
+    func testBadSettingsAreNamed() throws {
+        let run = try TinyRun("settings")
+        defer { run.remove() }
+        let cases: [(String, String)] = [
+            ("learnig_rate=0.1", "unknown key 'learnig_rate'; did you mean 'learning_rate'?"),
+            ("max_steps=ten", "key 'max_steps': expected an integer in [1, 100000000], got ten"),
+            ("adam_beta2=1.5", "key 'adam_beta2': expected a number in [0, 1), got 1.5"),
+            ("loss_type=ppo", "key 'loss_type': expected one of grpo, bnpo, dr_grpo, dapo, got ppo"),
+        ]
+        for (setting, message) in cases {
+            let result = try GRPOBinary.run(["train", "grpo"] + run.settings("grpo", output: "bad") + ["--set", setting])
+            XCTAssertNotEqual(result.status, 0, setting)
+            XCTAssertTrue(result.err.contains(message), "\(setting): \(result.err)")
+            XCTAssertFalse(result.err.contains("Fatal error"), result.err)
+        }
+        let yaml = run.dir.appendingPathComponent("bad.yaml")
+        try "model: \(run.model.path)\ntrain_file: \(run.train.path)\nwarmup_step: 3\n".write(to: yaml, atomically: true, encoding: .utf8)
+        let file = try GRPOBinary.run(["train", "sft", "--config", yaml.path])
+        XCTAssertNotEqual(file.status, 0)
+        XCTAssertTrue(file.err.contains("\(yaml.path): unknown key 'warmup_step'; did you mean 'warmup_steps'?"), file.err)
+    }
+
+    /// A model whose vocab_size is smaller than its tokenizer's: train, generate and eval refuse it
+    /// with both sizes named, instead of reaching an id past the embedding table.
+    func testATokenizerThatDoesNotFitTheModelIsRefused() throws {
+        let run = try TinyRun("vocab", vocabulary: 260)
+        defer { run.remove() }
+        let message = "the tokenizer has \(run.tokenizer.vocabSize) token ids but the model's vocab_size is 260"
+        let commands: [[String]] = [
+            ["train", "sft"] + run.settings("sft", output: "sft"),
+            ["train", "grpo"] + run.settings("grpo", output: "grpo"),
+            ["generate", "--model", run.model.path, "--prompt", "12+34="],
+            ["eval", "--model", run.model.path, "--data", run.test.path],
+        ]
+        for command in commands {
+            let result = try GRPOBinary.run(command)
+            XCTAssertNotEqual(result.status, 0, "\(command)")
+            XCTAssertTrue(result.err.contains(message), "\(command[0]): \(result.err)")
+        }
+    }
+
+    /// --print-config prints every key as YAML; fed back with --config it prints the same.
+    func testPrintConfigReadsBack() throws {
+        let run = try TinyRun("print")
+        defer { run.remove() }
+        for trainer in ["sft", "grpo"] {
+            let first = try GRPOBinary.run(["train", trainer, "--print-config"] + run.settings(trainer, output: "p", ["learning_rate=3e-4"]))
+            XCTAssertEqual(first.status, 0, first.err)
+            XCTAssertTrue(first.out.contains("learning_rate: 0.0003\n"), first.out)
+            let yaml = run.dir.appendingPathComponent("\(trainer).yaml")
+            try first.out.write(to: yaml, atomically: true, encoding: .utf8)
+            let second = try GRPOBinary.run(["train", trainer, "--print-config", "--config", yaml.path])
+            XCTAssertEqual(second.status, 0, second.err)
+            XCTAssertEqual(second.out, first.out, trainer)
+        }
+    }
+
+    /// The help of each trainer matches the committed snapshot (regenerate with
+    /// `.build/release/grpo train X --help > Tests/CLITests/Snapshots/train-X-help.txt` when a key changes).
+    func testHelpMatchesTheSnapshots() throws {
+        let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+        for trainer in ["sft", "grpo"] {
+            let result = try GRPOBinary.run(["train", trainer, "--help"])
+            XCTAssertEqual(result.status, 0, result.err)
+            let expected = try String(contentsOf: snapshots.appendingPathComponent("train-\(trainer)-help.txt"), encoding: .utf8)
+            XCTAssertEqual(result.out, expected, "grpo train \(trainer) --help changed; update the snapshot if that was meant")
+        }
+    }
+
+    /// Training runs end to end from the command line and its output reaches a pipe line by line.
+    func testTrainingRunsAndPrintsToAPipe() throws {
+        let run = try TinyRun("runs")
+        defer { run.remove() }
+        for trainer in ["sft", "grpo"] {
+            let result = try GRPOBinary.run(["train", trainer] + run.settings(trainer, output: trainer))
+            XCTAssertEqual(result.status, 0, result.err)
+            XCTAssertTrue(result.out.contains("2/2"), result.out)
+            XCTAssertTrue(result.out.contains("saved \(run.dir.appendingPathComponent(trainer).path)/checkpoint-2"), result.out)
+        }
+    }
+}
