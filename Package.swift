@@ -36,8 +36,10 @@ let package = Package(
         .target(name: "ModelIO", dependencies: ["TensorCore", "CKernels"]),
         .target(name: "Transformer", dependencies: ["TensorCore", "ModelIO"]),
         .target(name: "Generation", dependencies: ["TensorCore", "Transformer"]),
+        .target(name: "Tracking"),
         .target(name: "Training",
-                dependencies: ["TensorCore", "ModelIO", "Transformer", "Generation", "Tasks", "Rewards", "Tokenization", "Evaluation"]),
+                dependencies: ["TensorCore", "ModelIO", "Transformer", "Generation", "Tasks", "Rewards", "Tokenization", "Evaluation",
+                               "Tracking"]),
         .target(name: "Evaluation", dependencies: ["TensorCore", "Transformer", "Generation", "Tasks"]),
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .target(name: "Tokenization"),
@@ -52,6 +54,7 @@ let package = Package(
                 "Transformer",
                 "Generation",
                 "Training",
+                "Tracking",
                 "Tasks",
                 "Rewards",
                 "Evaluation",
@@ -99,6 +102,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
+        .testTarget(name: "TrackingTests", dependencies: ["Tracking"], exclude: ["Fixtures"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards", "Tasks"]),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Tracking
 import XCTest
 
 /// `grpo train`, `generate` and `eval` as a user meets them: bad settings, a tokenizer that does
@@ -89,5 +90,50 @@ final class TrainCommandTests: XCTestCase {
             XCTAssertTrue(result.out.contains("2/2"), result.out)
             XCTAssertTrue(result.out.contains("saved \(run.dir.appendingPathComponent(trainer).path)/checkpoint-2"), result.out)
         }
+    }
+
+    /// A GRPO run writes TensorBoard events whose every scalar equals metrics.jsonl in float32,
+    /// completions.jsonl with each completion's rewards and advantage, and `grpo report` reads it.
+    func testRunLeavesEventsCompletionsAndAReport() throws {
+        let run = try TinyRun("tracking")
+        defer { run.remove() }
+        let output = run.dir.appendingPathComponent("grpo")
+        let result = try GRPOBinary.run(["train", "grpo"] + run.settings("grpo", output: "grpo", ["log_completions=true",
+                                                                                                  "reward_funcs=[math_answer, format]"]))
+        XCTAssertEqual(result.status, 0, result.err)
+        let lines = try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+            .map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        let files = EventFileReader.files(in: output)
+        XCTAssertEqual(files.count, 1)
+        let events = try EventFileReader.read(try XCTUnwrap(files.first)).events.filter { !$0.scalars.isEmpty }
+        XCTAssertEqual(events.count, lines.count)
+        var compared = 0
+        for (event, line) in zip(events, lines) {
+            XCTAssertEqual(Int(event.step), line["step"] as? Int)
+            let values = Dictionary(event.scalars.map { ($0.tag, $0.value) }, uniquingKeysWith: { a, _ in a })
+            for (key, value) in line where key != "step" {
+                guard let number = value as? Double else { continue }
+                XCTAssertEqual(values[EventFileWriter.tag(key)], Float(number), key)
+                compared += 1
+            }
+        }
+        XCTAssertGreaterThan(compared, 40)
+        let completions = try String(contentsOf: output.appendingPathComponent("completions.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(completions.count, 2 * 8, "every completion of both logged steps")
+        let row = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(completions[0].utf8)) as? [String: Any])
+        XCTAssertEqual(row["step"] as? Int, 1)
+        XCTAssertEqual((row["rewards"] as? [String: Any])?.keys.sorted(), ["format", "math_answer"])
+        XCTAssertNotNil(row["advantage"] as? Double)
+        XCTAssertNotNil(row["completion"] as? String)
+
+        let page = run.dir.appendingPathComponent("report.html")
+        let report = try GRPOBinary.run(["report", output.path, "--out", page.path])
+        XCTAssertEqual(report.status, 0, report.err)
+        let html = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertTrue(html.contains("Reward (mean, band: std)") && html.contains("<polyline"), "plots")
+        XCTAssertTrue(html.contains("Sample completions"), "completions table")
+        let missing = try GRPOBinary.run(["report", run.dir.appendingPathComponent("nope").path])
+        XCTAssertNotEqual(missing.status, 0)
+        XCTAssertTrue(missing.err.contains("not a training run"), missing.err)
     }
 }

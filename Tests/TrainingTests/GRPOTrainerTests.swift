@@ -84,7 +84,7 @@ struct GRPOFixture {
 
     /// A fresh run's view for calling the collector directly.
     func run(_ trainer: GRPOTrainer) -> TrainingRun {
-        TrainingRun(state: TrainerState(), rowCount: trainer.rowCount, seed: trainer.config.training.seed, log: { _ in })
+        TrainingRun(state: TrainerState(), rowCount: trainer.rowCount, seed: trainer.config.training.seed, outputDirectory: dir, log: { _ in })
     }
 }
 

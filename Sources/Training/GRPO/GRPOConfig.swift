@@ -17,8 +17,11 @@ public struct GRPOConfig: TrainerSettings, Sendable, Equatable {
     public var maskTruncatedCompletions = false
     public var dynamicSampling = false
     public var maxDynamicSamplingRounds = 3
+    /// Write every completion of each logged step to completions.jsonl.
+    public var logCompletions = false
     /// 0: never.
     public var logCompletionsSteps = 25
+    public var numCompletionsToPrint = 4
     public var evalNumSamples = 8
     /// nil: the sampling temperature.
     public var evalTemperature: Double? = nil
@@ -54,8 +57,12 @@ public struct GRPOConfig: TrainerSettings, Sendable, Equatable {
             SettingKey("dynamic_sampling", \.dynamicSampling, help: "DAPO: drop groups whose rewards are all equal and sample more prompts"),
             SettingKey("max_dynamic_sampling_rounds", \.maxDynamicSamplingRounds, help: "extra sampling rounds at most per step when dynamic_sampling is on",
                        rule: .within(0...100)),
+            SettingKey("log_completions", \.logCompletions,
+                       help: "write each logged step's completions, with their rewards and advantages, to completions.jsonl"),
             SettingKey("log_completions_steps", \.logCompletionsSteps, help: "steps between printed tables of sample completions (0: never)",
                        rule: .atLeast(0)),
+            SettingKey("num_completions_to_print", \.numCompletionsToPrint, help: "rows of the printed table of sample completions",
+                       rule: .within(1...1000)),
             SettingKey("eval_num_samples", \.evalNumSamples, help: "k: samples per held-out prompt for pass@1, pass@k and maj@k",
                        rule: .within(1...1024)),
             SettingKey("eval_temperature", \.evalTemperature, help: "temperature of the held-out samples (default: temperature)", rule: .positive),

@@ -98,8 +98,12 @@ public final class GRPOTrainer: TrainingAlgorithm {
         if generation == nil || run.state.step % config.numIterations == 0 { generation = try collector.collect(run) }
         guard let generation else { return [:] }
         let metrics = optimizerStep(generation, step: run.state.step)
-        if config.logCompletionsSteps > 0 && (run.state.step + 1) % config.logCompletionsSteps == 0 {
-            run.log(completionTable(generation, step: run.state.step + 1))
+        let step = run.state.step + 1
+        if config.logCompletions && (step % config.training.loggingSteps == 0 || step == config.training.maxSteps) {
+            try run.logCompletions(completionRows(generation, step: step, metrics: metrics))
+        }
+        if config.logCompletionsSteps > 0 && step % config.logCompletionsSteps == 0 {
+            run.log(completionTable(generation, step: step))
         }
         return metrics
     }
@@ -239,13 +243,34 @@ public final class GRPOTrainer: TrainingAlgorithm {
         return (input, tokenMask, packed)
     }
 
+    /// completions.jsonl rows of a step: prompt, completion, each function's score, the combined
+    /// reward, the advantage (of the first token; per token under process supervision) and the
+    /// step's ratio and KL figures.
+    func completionRows(_ generation: GenerationBatch, step: Int, metrics: [String: Double]) -> [[String: Any]] {
+        let summary = ["kl", "clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean"].compactMap { key in
+            metrics[key].map { (key, $0 as Any) }
+        }
+        return generation.rollouts.map { r in
+            var row: [String: Any] = [
+                "step": step, "prompt": prompts[r.prompt].text, "completion": r.completion.text,
+                "rewards": Dictionary(uniqueKeysWithValues: zip(rewards.names, r.scores.map { $0.map { $0 as Any } ?? NSNull() })),
+                "reward": r.reward.map { $0 as Any } ?? NSNull(), "advantage": r.advantage.first ?? 0,
+                "finish_reason": r.completion.finishReason.rawValue,
+            ]
+            if config.advantage == .process { row["token_advantages"] = r.advantage }
+            for (key, value) in summary { row[key] = value }
+            return row
+        }
+    }
+
     /// A few sample completions with their rewards, as a text table.
     func completionTable(_ generation: GenerationBatch, step: Int) -> String {
-        var lines = ["step \(step): sample completions"]
-        for r in generation.rollouts.prefix(4) {
+        var lines = ["step \(step): sample completions (advantage | \(rewards.names.joined(separator: ", ")) | prompt end | completion)"]
+        for r in generation.rollouts.prefix(config.numCompletionsToPrint) {
             let prompt = prompts[r.prompt].text.replacingOccurrences(of: "\n", with: " ")
             let text = r.completion.text.replacingOccurrences(of: "\n", with: " ")
-            lines.append(String(format: "  A %+.2f | %@ | %@", r.advantage.first ?? 0, String(prompt.suffix(40)), String(text.prefix(60))))
+            let scores = r.scores.map { $0.map { String(format: "%.2f", $0) } ?? "-" }.joined(separator: " ")
+            lines.append(String(format: "  %+.2f | %@ | %@ | %@", r.advantage.first ?? 0, scores, String(prompt.suffix(40)), String(text.prefix(60))))
         }
         return lines.joined(separator: "\n")
     }

@@ -5,6 +5,9 @@ struct Rollout {
     /// Index into the trainer's prompts.
     let prompt: Int
     var completion: Completion
+    /// Each reward function's score (nil: cannot judge) and their weighted sum.
+    var scores: [Double?] = []
+    var reward: Double? = nil
     /// Per completion token.
     var advantage: [Double]
     var referenceLogprobs: [Float]?

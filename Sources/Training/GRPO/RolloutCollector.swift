@@ -46,7 +46,8 @@ struct RolloutCollector {
                 if config.dynamicSampling && flat && rounds < config.maxDynamicSamplingRounds { continue }
                 if kept.count >= p * g { break }
                 for i in range {
-                    kept.append(Rollout(prompt: owners[i], completion: completions[i], advantage: tokenAdvantages[i], referenceLogprobs: nil,
+                    kept.append(Rollout(prompt: owners[i], completion: completions[i], scores: scores.scores.map { $0[i] },
+                                        reward: advantages.rewards[i], advantage: tokenAdvantages[i], referenceLogprobs: nil,
                                         lossMask: !(config.maskTruncatedCompletions && completions[i].finishReason == .length)))
                     keptHere.append(i)
                     keptRewards.append(advantages.rewards[i])

@@ -9,6 +9,8 @@ public final class ProgressBar {
     let isTerminal: Bool
     let every: Int
     private var lastShown: Int?
+    /// A terminal line drawn without its newline yet.
+    private var open = false
 
     public init(total: Int, startTime: Double, isTerminal: Bool = isatty(STDOUT_FILENO) != 0) {
         self.total = total
@@ -40,10 +42,18 @@ public final class ProgressBar {
         lastShown = step
         if isTerminal {
             print("\r\u{1B}[2K" + line(), terminator: step == total ? "\n" : "")
+            open = step != total
             fflush(nil)
         } else {
             print(line())
         }
+    }
+
+    /// Ends a line drawn in place, so the next printed line starts on its own.
+    public func breakLine() {
+        guard open else { return }
+        print("")
+        open = false
     }
 
     static func clock(_ seconds: Double) -> String {

@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import Tracking
 
 /// What a trainer plugs into `TrainingLoop`: its optimizer step, its held-out evaluation and the parts
 /// its checkpoints hold. The loop owns the rest (data order, progress, metrics, evaluation
@@ -53,12 +54,28 @@ public struct HeldOutEvaluation: Sendable {
 public final class TrainingRun {
     public internal(set) var state: TrainerState
     public let log: (String) -> Void
+    /// The run's output_dir.
+    public let outputDirectory: URL
+    /// The step a resume started from (nil for a fresh run).
+    let resumedAt: Int?
     private var dataOrder: DataOrder
+    private var completions: StepLog?
 
-    init(state: TrainerState, rowCount: Int, seed: Int, log: @escaping (String) -> Void) {
+    init(state: TrainerState, rowCount: Int, seed: Int, outputDirectory: URL, resumedAt: Int? = nil, log: @escaping (String) -> Void) {
         self.state = state
         self.log = log
+        self.outputDirectory = outputDirectory
+        self.resumedAt = resumedAt
         dataOrder = DataOrder(count: rowCount, seed: seed)
+    }
+
+    /// Appends rows to the run's completions.jsonl (opened on first use; on resume, lines past the
+    /// checkpoint are dropped first).
+    public func logCompletions(_ rows: [[String: Any]]) throws {
+        if completions == nil {
+            completions = try StepLog(url: outputDirectory.appendingPathComponent("completions.jsonl"), resumingAt: resumedAt)
+        }
+        for row in rows { try completions?.append(row) }
     }
 
     /// The next `n` row indices in the seeded epoch order (checkpointed, so a resume continues it).

@@ -1,5 +1,6 @@
 import Foundation
 import TensorCore
+import Tracking
 
 /// The one run loop every trainer uses: resume from the latest checkpoint, take optimizer steps
 /// until max_steps (or a trainer's stop), average and log metrics every logging_steps
@@ -20,7 +21,7 @@ public struct TrainingLoop {
     public init() {}
 
     /// Metrics reported as their last value in a logging window rather than its mean.
-    static let lastValueMetrics: Set = ["learning_rate", "grad_norm", "epoch", "wall_time", "train_time"]
+    static let lastValueMetrics: Set = ["learning_rate", "grad_norm", "epoch", "wall_time", "train_time", "memory/peak_rss_mb"]
 
     static func isLastValue(_ key: String) -> Bool {
         lastValueMetrics.contains(key) || key.hasSuffix("/failures") || key.hasSuffix("/timeouts")
@@ -39,13 +40,14 @@ public struct TrainingLoop {
             log("resumed from \(folder.lastPathComponent)")
         }
         state.config = algorithm.settings.entries
-        let run = TrainingRun(state: state, rowCount: algorithm.rowCount, seed: settings.seed, log: log)
-        let sinks = [try MetricsLog(url: output.appendingPathComponent("metrics.jsonl"), resumingAt: resume ? state.step : nil)]
-            + self.sinks
+        let start = Clock.now(), startStep = state.step
+        let bar = ProgressBar(total: settings.maxSteps, startTime: start)
+        let log = self.log
+        let run = TrainingRun(state: state, rowCount: algorithm.rowCount, seed: settings.seed, outputDirectory: output,
+                              resumedAt: resume ? state.step : nil, log: { line in bar.breakLine(); log(line) })
+        let sinks = try Self.sinks(settings.reportTo, output: output, resumingAt: resume ? state.step : nil) + self.sinks
         func write(_ step: Int, _ metrics: [String: Double]) throws { for sink in sinks { try sink.write(step: step, metrics) } }
 
-        let start = Clock.now(), startStep = run.state.step
-        let bar = ProgressBar(total: settings.maxSteps, startTime: start)
         var summary = RunSummary(steps: startStep, evaluations: [], checkpoint: nil, stopReason: nil)
         // train_time is wall time minus held-out evaluation: the clock learning curves are drawn against.
         var evaluationTime = 0.0
@@ -57,7 +59,7 @@ public struct TrainingLoop {
             let metrics = evaluation.metrics.merging(clocks()) { _, clock in clock }
             try write(run.state.step, metrics)
             summary.evaluations.append((run.state.step, metrics["train_time"] ?? 0, metrics))
-            log(evaluation.summary)
+            run.log(evaluation.summary)
             return evaluation.stopReason
         }
 
@@ -69,6 +71,7 @@ public struct TrainingLoop {
             let step = run.state.step
             metrics.merge(clocks()) { _, clock in clock }
             metrics["epoch"] = run.epochProgress
+            metrics["memory/peak_rss_mb"] = Double(Clock.peakRSS()) / 1_048_576
             onStep(step, metrics)
             for (key, value) in metrics {
                 let w = window[key] ?? (0, 0, 0)
@@ -81,12 +84,13 @@ public struct TrainingLoop {
                 window = [:]
                 try write(step, logged)
                 if showProgress {
-                    bar.show(bar.line(step: step, startStep: startStep, now: Clock.now(), figures: algorithm.progressFigures(logged)),
-                             step: step)
+                    // Elapsed time and ETA in training time: evaluations do not stretch the estimate.
+                    bar.show(bar.line(step: step, startStep: startStep, now: Clock.now() - evaluationTime,
+                                      figures: algorithm.progressFigures(logged)), step: step)
                 }
             }
             if (settings.evalSteps > 0 && step % settings.evalSteps == 0) || last, let reason = try evaluate(), !last {
-                log("stopping at step \(step): \(reason)")
+                run.log("stopping at step \(step): \(reason)")
                 summary.stopReason = reason
                 last = true
             }
@@ -94,12 +98,23 @@ public struct TrainingLoop {
                 let folder = try TrainingCheckpoint.save(algorithm.checkpointParts, state: run.state, outputDirectory: output,
                                                          keep: settings.saveTotalLimit)
                 summary.checkpoint = folder
-                if last { log("saved \(folder.path)") }
+                if last { run.log("saved \(folder.path)") }
             }
             summary.steps = step
             if last { break }
             if let stopAfter, step >= stopAfter { break }
         }
         return summary
+    }
+
+    /// The sinks `report_to` names.
+    static func sinks(_ reportTo: [MetricsReport], output: URL, resumingAt step: Int?) throws -> [any MetricsSink] {
+        try reportTo.compactMap { report in
+            switch report {
+            case .jsonl: return try MetricsLog(url: output.appendingPathComponent("metrics.jsonl"), resumingAt: step)
+            case .tensorboard: return try EventFileWriter(directory: output)
+            case .none: return nil
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Rewards
+import Tracking
 
 /// The settings every trainer shares (model, data, output, seed, logging, evaluation, saving,
 /// optimizer), named as transformers' TrainingArguments. Each trainer's config holds one and sets
@@ -24,6 +25,8 @@ public struct TrainingConfig: Sendable, Equatable {
     public var useChatTemplate = false
     /// How held-out completions are checked: a name in `Verifiers.names`, or "auto".
     public var verifier = "auto"
+    /// Where metrics go: metrics.jsonl and TensorBoard event files by default.
+    public var reportTo: [MetricsReport] = [.jsonl, .tensorboard]
     public var optimizer = OptimizerConfig()
 
     public init() {}
@@ -53,6 +56,9 @@ public struct TrainingConfig: Sendable, Equatable {
                        rule: SettingRule("(one of auto, \(Verifiers.names.joined(separator: ", ")))") {
                            $0 == "auto" || Verifiers.names.contains($0) ? nil : "unknown verifier"
                        }),
+            SettingKey("report_to", \.reportTo, help: "where metrics go each logging step: jsonl (metrics.jsonl), tensorboard "
+                       + "(events.out.tfevents.* in output_dir), or none",
+                       rule: SettingRule("(none alone)") { $0.contains(.none) && $0.count > 1 ? "none cannot be combined" : nil }),
         ] + OptimizerConfig.keys.map { $0.lifted(\.optimizer) }
     }
 }
@@ -143,6 +149,7 @@ public struct RolloutConfig: Sendable, Equatable {
 }
 
 extension LearningRateSchedule.Kind: SettingChoice {}
+extension MetricsReport: SettingChoice {}
 
 import TensorCore
 

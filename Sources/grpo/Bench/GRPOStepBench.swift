@@ -18,6 +18,9 @@ struct GRPOStepBench: ParsableCommand {
     @OptionGroup var options: BenchOptions
     @Option(help: "Timed steps (median reported).") var steps = 10
     @Option(help: "Untimed warm-up steps.") var warmup = 2
+    @Option(help: "Where each step's metrics go, as report_to: jsonl, tensorboard (comma-separated), or none.")
+    var reportTo = "jsonl,tensorboard"
+    @Flag(help: "Also write completions.jsonl each step (log_completions).") var logCompletions = false
     @Flag(help: "Then run TRL's step on the same machine (Scripts/bench_trl_grpo_step.py; needs Python with trl 1.16, torch, datasets) and print the ratio.")
     var trl = false
     @Option(help: "The Python that runs the TRL script.") var python = "python3"
@@ -123,6 +126,7 @@ struct GRPOStepBench: ParsableCommand {
             "max_completion_length": .int(32), "temperature": .double(1.0), "beta": .double(0.04), "epsilon": .double(0.2),
             "num_iterations": .int(1), "loss_type": .string("dapo"), "learning_rate": .double(1e-5), "save_steps": .int(1_000_000),
             "log_completions_steps": .int(0), "reward_funcs": .list([.string("random")]), "eval_on_start": .bool(false),
+            "report_to": .string(reportTo), "log_completions": .bool(logCompletions),
         ], source: "grpo bench grpo-step")
         let rewards = RewardScorer(runner: RewardRunner(rewards: [RandomReward()], timeout: 60), maxUnjudgeableSteps: 1)
         let trainer = try GRPOTrainer(config: grpo, policy: policy, reference: reference, codec: IdCodec(), prompts: prompts,

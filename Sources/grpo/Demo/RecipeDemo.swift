@@ -91,7 +91,9 @@ struct RecipeDemo: ParsableCommand {
                   + grpoRun.evaluations.map { String(format: "%.0fs %.1f%%", $0.trainTime, 100 * ($0.metrics["eval/pass@1"] ?? 0)) }
                 .joined(separator: ", "))
         }
-        stage("done")
+        let report = try Report.write(runs: [sftDir, grpoDir], names: ["SFT", "GRPO"], title: "grpo demo (seed \(stages.seed))",
+                                      to: root.appendingPathComponent("report.html"))
+        stage("done; report: \(report.path) (open it in a browser)")
     }
 }
 
