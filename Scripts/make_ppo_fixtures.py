@@ -42,6 +42,7 @@ optimizer steps (see the notes in /work/notes/ppo-trl.md on accelerate's gradien
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 
@@ -372,6 +373,7 @@ def check_against_train():
         trainer.train()
     finally:
         sys.settrace(None)
+        shutil.rmtree(out_dir, ignore_errors=True)
 
     s = settings(kl_coef=args.kl_coef, kl_estimator=args.kl_estimator, whiten_rewards=args.whiten_rewards,
                  gamma=args.gamma, lam=args.lam, cliprange=args.cliprange, cliprange_value=args.cliprange_value,

@@ -33,11 +33,15 @@ public final class StepLog {
 
     deinit { try? handle.close() }
 
-    /// Appends one object as a line, keys sorted.
-    public func append(_ object: [String: Any]) throws {
+    /// Appends lines, one object each (keys sorted), in one write.
+    public func append(_ objects: [[String: JSONLine]]) throws {
+        var text = ""
+        for object in objects {
+            JSONLine.object(object).write(into: &text)
+            text += "\n"
+        }
         do {
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            try handle.write(contentsOf: data + Data("\n".utf8))
+            try handle.write(contentsOf: Data(text.utf8))
         } catch {
             throw TrackingError.unwritable(file: url.path, reason: error.localizedDescription)
         }
@@ -52,8 +56,8 @@ public final class MetricsLog: MetricsSink {
     public init(url: URL, resumingAt step: Int?) throws { log = try StepLog(url: url, resumingAt: step) }
 
     public func write(step: Int, _ metrics: [String: Double]) throws {
-        var object: [String: Any] = metrics.mapValues { $0.isFinite ? $0 : NSNull() as Any }
-        object["step"] = step
-        try log.append(object)
+        var object = metrics.mapValues { JSONLine.number($0) }
+        object["step"] = .int(step)
+        try log.append([object])
     }
 }

@@ -82,3 +82,22 @@ final class EventFileTests: XCTestCase {
         XCTAssertEqual(try EventFileReader.read(files[1]).events.last?.step, 3)
     }
 }
+
+final class JSONLineTests: XCTestCase {
+    /// Our encoder's lines parse back with Foundation's parser to the values written: escapes,
+    /// control characters, non-ASCII, shortest round-trip numbers, null for non-finite values.
+    func testLinesParseBackToTheirValues() throws {
+        let text = "quote \" backslash \\ newline \n tab \t bell \u{07} é 数 </script>"
+        let numbers = [0.1, 1e-5, 123456789.123, -0.0, 3, 1e300, Double.leastNonzeroMagnitude]
+        let line = JSONLine.object(["s": .string(text), "n": .array(numbers.map { .number($0) }), "nan": .number(.nan),
+                                    "i": .int(-7), "b": .bool(true), "z": .null, "o": .object(["b": .int(2), "a": .int(1)])]).text
+        XCTAssertTrue(line.hasPrefix("{\"b\":true,\"i\":-7,\"n\":["), "keys sorted: \(line)")
+        XCTAssertTrue(line.contains("\"o\":{\"a\":1,\"b\":2}"), line)
+        let parsed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(parsed["s"] as? String, text)
+        XCTAssertEqual(parsed["n"] as? [Double], numbers)
+        XCTAssertTrue(parsed["nan"] is NSNull)
+        XCTAssertTrue(parsed["z"] is NSNull)
+        XCTAssertEqual(parsed["i"] as? Int, -7)
+    }
+}

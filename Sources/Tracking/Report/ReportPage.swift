@@ -15,6 +15,8 @@ public struct ReportPage {
     /// Eight colours at most: one per run (or per series when there is one run).
     public static let palette = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
     static let dashes = [nil, "6 3", "2 3", "8 3 2 3", "1 2", "10 4"]
+    /// Series with this many points or more are drawn smoothed (TensorBoard's EMA, weight 0.9) over their faint raw points.
+    static let smoothingFrom = 100
 
     /// One plot: metrics drawn together, a unit, and a factor (100 for fractions shown as %).
     public struct Panel {
@@ -67,7 +69,8 @@ public struct ReportPage {
                 let color = runs.count > 1 ? Self.palette[r % 8] : Self.palette[k % 8]
                 series.append(SVGPlot.Series(label: runs.count > 1 ? "\(run.name) \(key)" : key,
                                              points: points.map { ($0.x, $0.y * panel.scale) }, band: band, color: color,
-                                             dash: runs.count > 1 ? Self.dashes[k % Self.dashes.count] : nil))
+                                             dash: runs.count > 1 ? Self.dashes[k % Self.dashes.count] : nil,
+                                             smoothing: points.count >= Self.smoothingFrom ? 0.9 : 0))
             }
         }
         return SVGPlot(series: series, xLabel: time ? "training time, s (evaluation excluded)" : "optimizer step", yLabel: panel.unit)
@@ -75,6 +78,8 @@ public struct ReportPage {
 
     public func html() -> String {
         var body = "<h1>\(HTML.escape(title))</h1>"
+        body += "<p class=\"note\">Series of \(Self.smoothingFrom) points or more: smoothed (exponential moving average, weight 0.9, as "
+            + "TensorBoard draws it) over the raw values, faint.</p>"
         body += "<p class=\"switch\">x axis: <label><input type=\"radio\" name=\"x\" value=\"step\" checked> step</label> "
             + "<label><input type=\"radio\" name=\"x\" value=\"time\"> training time</label></p>"
         body += summaryTable()
@@ -103,9 +108,9 @@ public struct ReportPage {
         .plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,440px),1fr));gap:14px}
         figure{margin:0;border:1px solid #ddd;border-radius:6px;padding:8px}figcaption{font-weight:600;margin-bottom:4px}
         svg{width:100%;height:auto;font-size:11px}svg text{fill:#333}svg .axis{font-size:12px}
-        .frame{fill:none;stroke:#999}.grid{stroke:#eee}.empty{fill:#888;font-size:16px}
+        .note{color:#666;font-size:12px}.frame{fill:none;stroke:#999}.grid{stroke:#eee}.empty{fill:#888;font-size:16px}
         body.time .x-step{display:none}body:not(.time) .x-time{display:none}
-        .legend span{display:inline-flex;align-items:center;gap:4px;margin-right:12px;font-size:12px}
+        .legend span{display:inline-flex;align-items:center;gap:4px;margin-right:12px;font-size:12px;white-space:nowrap}
         .table{overflow-x:auto}table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}
         td.text{font-family:ui-monospace,monospace;white-space:pre-wrap;max-width:520px;word-break:break-word}
         """

@@ -11,13 +11,29 @@ public struct SVGPlot {
         public var band: [Double]?
         public var color: String
         public var dash: String?
+        /// TensorBoard's exponential smoothing weight (0: none). A smoothed series is drawn over
+        /// its raw points, which stay visible, faint.
+        public var smoothing: Double
 
-        public init(label: String, points: [(x: Double, y: Double)], band: [Double]? = nil, color: String, dash: String? = nil) {
+        public init(label: String, points: [(x: Double, y: Double)], band: [Double]? = nil, color: String, dash: String? = nil,
+                    smoothing: Double = 0) {
             self.label = label
             self.points = points
             self.band = band
             self.color = color
             self.dash = dash
+            self.smoothing = smoothing
+        }
+    }
+
+    /// TensorBoard's debiased exponential moving average of finite values (NaN stays NaN).
+    public static func smoothed(_ values: [Double], weight: Double) -> [Double] {
+        var last = 0.0, count = 0
+        return values.map { v in
+            guard v.isFinite else { return v }
+            last = last * weight + (1 - weight) * v
+            count += 1
+            return last / (1 - pow(weight, Double(count)))
         }
     }
 
@@ -102,19 +118,32 @@ public struct SVGPlot {
         out += "<text x=\"\(m.left + (w - m.left - m.right) / 2)\" y=\"\(h - 8)\" text-anchor=\"middle\" class=\"axis\">\(HTML.escape(xLabel))</text>"
         out += "<text transform=\"translate(16 \(m.top + (h - m.top - m.bottom) / 2)) rotate(-90)\" text-anchor=\"middle\" class=\"axis\">\(HTML.escape(yLabel))</text>"
         for s in series {
-            out += band(s, ranges)
-            let dash = s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
-            for segment in segments(s.points) {
-                let pixels = segment.map { Self.position($0.x, $0.y, ranges: ranges) }
-                if pixels.count == 1 {
-                    out += "<circle cx=\"\(Self.format(pixels[0].x))\" cy=\"\(Self.format(pixels[0].y))\" r=\"3\" fill=\"\(s.color)\"/>"
-                } else {
-                    let points = pixels.map { "\(Self.format($0.x)),\(Self.format($0.y))" }.joined(separator: " ")
-                    out += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(s.color)\" stroke-width=\"1.6\"\(dash)/>"
-                }
+            var shown = s
+            if s.smoothing > 0 {
+                shown.points = zip(s.points, Self.smoothed(s.points.map(\.y), weight: s.smoothing)).map { ($0.0.x, $0.1) }
+                shown.band = s.band.map { Self.smoothed($0, weight: s.smoothing) }
+                out += lines(s, ranges, attributes: "stroke-width=\"1\" stroke-opacity=\"0.25\" class=\"raw\"")
             }
+            out += band(shown, ranges)
+            out += lines(shown, ranges, attributes: "stroke-width=\"1.6\"" + (s.smoothing > 0 ? " class=\"smoothed\"" : " class=\"raw\""))
         }
         return out + "</svg>"
+    }
+
+    /// A series' polylines (one per run of finite points) and dots (runs of one point).
+    func lines(_ s: Series, _ ranges: (x: ClosedRange<Double>, y: ClosedRange<Double>), attributes: String) -> String {
+        let dash = s.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
+        var out = ""
+        for segment in segments(s.points) {
+            let pixels = segment.map { Self.position($0.x, $0.y, ranges: ranges) }
+            if pixels.count == 1 {
+                out += "<circle cx=\"\(Self.format(pixels[0].x))\" cy=\"\(Self.format(pixels[0].y))\" r=\"3\" fill=\"\(s.color)\"/>"
+            } else {
+                let points = pixels.map { "\(Self.format($0.x)),\(Self.format($0.y))" }.joined(separator: " ")
+                out += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(s.color)\" \(attributes)\(dash)/>"
+            }
+        }
+        return out
     }
 
     /// Runs of consecutive finite points.

@@ -4,6 +4,7 @@ import Generation
 import Rewards
 import Tasks
 import TensorCore
+import Tracking
 import Transformer
 
 /// The GRPO trainer (DeepSeekMath / DeepSeek-R1), one optimizer step at a time:
@@ -246,18 +247,18 @@ public final class GRPOTrainer: TrainingAlgorithm {
     /// completions.jsonl rows of a step: prompt, completion, each function's score, the combined
     /// reward, the advantage (of the first token; per token under process supervision) and the
     /// step's ratio and KL figures.
-    func completionRows(_ generation: GenerationBatch, step: Int, metrics: [String: Double]) -> [[String: Any]] {
+    func completionRows(_ generation: GenerationBatch, step: Int, metrics: [String: Double]) -> [[String: JSONLine]] {
         let summary = ["kl", "clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean"].compactMap { key in
-            metrics[key].map { (key, $0 as Any) }
+            metrics[key].map { (key, JSONLine.number($0)) }
         }
         return generation.rollouts.map { r in
-            var row: [String: Any] = [
-                "step": step, "prompt": prompts[r.prompt].text, "completion": r.completion.text,
-                "rewards": Dictionary(uniqueKeysWithValues: zip(rewards.names, r.scores.map { $0.map { $0 as Any } ?? NSNull() })),
-                "reward": r.reward.map { $0 as Any } ?? NSNull(), "advantage": r.advantage.first ?? 0,
-                "finish_reason": r.completion.finishReason.rawValue,
+            var row: [String: JSONLine] = [
+                "step": .int(step), "prompt": .string(prompts[r.prompt].text), "completion": .string(r.completion.text),
+                "rewards": .object(Dictionary(uniqueKeysWithValues: zip(rewards.names, r.scores.map(JSONLine.init)))),
+                "reward": JSONLine(r.reward), "advantage": .number(r.advantage.first ?? 0),
+                "finish_reason": .string(r.completion.finishReason.rawValue),
             ]
-            if config.advantage == .process { row["token_advantages"] = r.advantage }
+            if config.advantage == .process { row["token_advantages"] = .array(r.advantage.map { .number($0) }) }
             for (key, value) in summary { row[key] = value }
             return row
         }

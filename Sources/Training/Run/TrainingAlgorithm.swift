@@ -71,11 +71,11 @@ public final class TrainingRun {
 
     /// Appends rows to the run's completions.jsonl (opened on first use; on resume, lines past the
     /// checkpoint are dropped first).
-    public func logCompletions(_ rows: [[String: Any]]) throws {
+    public func logCompletions(_ rows: [[String: JSONLine]]) throws {
         if completions == nil {
             completions = try StepLog(url: outputDirectory.appendingPathComponent("completions.jsonl"), resumingAt: resumedAt)
         }
-        for row in rows { try completions?.append(row) }
+        try completions?.append(rows)
     }
 
     /// The next `n` row indices in the seeded epoch order (checkpointed, so a resume continues it).

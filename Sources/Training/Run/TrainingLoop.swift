@@ -52,18 +52,19 @@ public struct TrainingLoop {
         // train_time is wall time minus held-out evaluation: the clock learning curves are drawn against.
         var evaluationTime = 0.0
         func clocks() -> [String: Double] { ["wall_time": Clock.now() - start, "train_time": Clock.now() - start - evaluationTime] }
-        func evaluate() throws -> String? {
-            let t0 = Clock.now()
+        /// Evaluates; the held-out metrics with the clocks of the moment it began (or of `line`, the
+        /// step's logged line they join, so a step has one line and each metric one value a step).
+        func evaluate(joining line: [String: Double]?) throws -> (metrics: [String: Double], stopReason: String?)? {
+            let before = line ?? clocks(), t0 = Clock.now()
             guard let evaluation = try algorithm.evaluate(run) else { return nil }
             evaluationTime += Clock.now() - t0
-            let metrics = evaluation.metrics.merging(clocks()) { _, clock in clock }
-            try write(run.state.step, metrics)
+            let metrics = evaluation.metrics.merging(before.filter { $0.key == "wall_time" || $0.key == "train_time" }) { _, clock in clock }
             summary.evaluations.append((run.state.step, metrics["train_time"] ?? 0, metrics))
             run.log(evaluation.summary)
-            return evaluation.stopReason
+            return ((line ?? [:]).merging(metrics) { _, held in held }, evaluation.stopReason)
         }
 
-        if !resume && settings.evalOnStart { _ = try evaluate() }
+        if !resume && settings.evalOnStart, let start = try evaluate(joining: nil) { try write(0, start.metrics) }
         var window: [String: (sum: Double, count: Int, last: Double)] = [:]
         while run.state.step < settings.maxSteps {
             var metrics = try algorithm.step(run)
@@ -78,22 +79,27 @@ public struct TrainingLoop {
                 window[key] = (w.sum + value, w.count + 1, value)
             }
             var last = step == settings.maxSteps
+            var line: [String: Double]?
             if step % settings.loggingSteps == 0 || last {
                 let logged = window.mapValues { $0.count > 0 ? $0.sum / Double($0.count) : .nan }
                     .merging(window.filter { Self.isLastValue($0.key) }.mapValues(\.last)) { _, last in last }
                 window = [:]
-                try write(step, logged)
+                line = logged
                 if showProgress {
                     // Elapsed time and ETA in training time: evaluations do not stretch the estimate.
                     bar.show(bar.line(step: step, startStep: startStep, now: Clock.now() - evaluationTime,
                                       figures: algorithm.progressFigures(logged)), step: step)
                 }
             }
-            if (settings.evalSteps > 0 && step % settings.evalSteps == 0) || last, let reason = try evaluate(), !last {
-                run.log("stopping at step \(step): \(reason)")
-                summary.stopReason = reason
-                last = true
+            if (settings.evalSteps > 0 && step % settings.evalSteps == 0) || last, let evaluation = try evaluate(joining: line) {
+                line = evaluation.metrics
+                if let reason = evaluation.stopReason, !last {
+                    run.log("stopping at step \(step): \(reason)")
+                    summary.stopReason = reason
+                    last = true
+                }
             }
+            if let line { try write(step, line) }
             if step % settings.saveSteps == 0 || last {
                 let folder = try TrainingCheckpoint.save(algorithm.checkpointParts, state: run.state, outputDirectory: output,
                                                          keep: settings.saveTotalLimit)

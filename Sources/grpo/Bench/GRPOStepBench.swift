@@ -3,6 +3,7 @@ import Foundation
 import Rewards
 import Tasks
 import TensorCore
+import Tracking
 import Training
 import Transformer
 
@@ -60,6 +61,8 @@ struct GRPOStepBench: ParsableCommand {
         let peak_rss_mb: Double
         let gflops: Double
         let peak_ratio: Double
+        /// Writing one logged step: metrics.jsonl, the TensorBoard event and 64 completions.jsonl rows.
+        let logging_seconds: Double
         var trl: TRLReport?
         var speedup_vs_trl: Double?
     }
@@ -77,6 +80,28 @@ struct GRPOStepBench: ParsableCommand {
         let median_step_seconds: Double
         let completion_tokens_per_second: Double
         let peak_rss_mb: Double
+    }
+
+    /// The median time to write one logged step of `metrics` to metrics.jsonl and an event file,
+    /// with 64 completions.jsonl rows of the demo's size, over 200 steps.
+    func loggingSeconds(_ metrics: [String: Double]) throws -> Double {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-bench-logging-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sinks: [any MetricsSink] = [try MetricsLog(url: dir.appendingPathComponent("metrics.jsonl"), resumingAt: nil),
+                                        try EventFileWriter(directory: dir)]
+        let completions = try StepLog(url: dir.appendingPathComponent("completions.jsonl"), resumingAt: nil)
+        let prompt = String(repeating: "Add the numbers 123 and 456 and answer. ", count: 4)
+        let row: [String: JSONLine] = ["prompt": .string(prompt), "completion": .string("<think>3+6=9, 2+5=7, 1+4=5</think><answer>579</answer>"),
+                                       "rewards": .object(["math_answer": .number(1)]), "reward": .number(1), "advantage": .number(0.35),
+                                       "finish_reason": .string("stop")]
+        var times: [Double] = []
+        for step in 1...200 {
+            let t0 = Clock.now()
+            for sink in sinks { try sink.write(step: step, metrics) }
+            try completions.append([[String: JSONLine]](repeating: row.merging(["step": .int(step)]) { a, _ in a }, count: 64))
+            times.append(Clock.now() - t0)
+        }
+        return Clock.median(times)
     }
 
     /// Runs the TRL script and reads its JSON line; errors name the command and show its stderr.
@@ -153,7 +178,7 @@ struct GRPOStepBench: ParsableCommand {
                             reference_seconds: median("time/reference"), policy_seconds: median("time/policy"),
                             optimizer_seconds: median("time/optimizer"), completion_tokens_per_second: tokens / stepTime,
                             peak_rss_mb: Double(Clock.peakRSS()) / 1_048_576, gflops: flops / stepTime / 1e9,
-                            peak_ratio: flops / stepTime / 1e9 / peak)
+                            peak_ratio: flops / stepTime / 1e9 / peak, logging_seconds: try loggingSeconds(rows.last ?? [:]))
         if trl {
             let theirs = try runTRL()
             report.trl = theirs
@@ -165,6 +190,8 @@ struct GRPOStepBench: ParsableCommand {
                      stepTime, steps, report.generate_seconds, report.reference_seconds, report.policy_seconds, report.optimizer_seconds))
         print(String(format: "%.0f completion tokens/s; peak RSS %.0f MB; %.1f GFLOP/s of the unshared step's work = %.3f of peak", report.completion_tokens_per_second,
                      report.peak_rss_mb, report.gflops, report.peak_ratio))
+        print(String(format: "logging a step (metrics.jsonl, TensorBoard event, 64 completions.jsonl rows): %.3f ms = %.2f%% of the step",
+                     1000 * report.logging_seconds, 100 * report.logging_seconds / stepTime))
         if let theirs = report.trl, let speedup = report.speedup_vs_trl {
             print("TRL \(theirs.trl) (torch \(theirs.torch)), same settings, same machine: " + String(format: "median %.3f s/step; %.0f completion tokens/s; peak RSS %.0f MB",
                          theirs.median_step_seconds, theirs.completion_tokens_per_second, theirs.peak_rss_mb))
