@@ -20,6 +20,14 @@ public struct Completion: Sendable, Equatable {
     public var logprobs: [Float]
     /// The entropy of softmax(logits / temperature) over the whole vocabulary at each new token.
     public var entropies: [Float] = []
+
+    public init(ids: [Int32], text: String, finishReason: FinishReason, logprobs: [Float], entropies: [Float] = []) {
+        self.ids = ids
+        self.text = text
+        self.finishReason = finishReason
+        self.logprobs = logprobs
+        self.entropies = entropies
+    }
 }
 
 /// What to generate and when to stop.

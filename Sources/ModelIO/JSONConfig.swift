@@ -69,6 +69,18 @@ public struct JSONConfig {
         return [try int(key)]
     }
 
+    /// A list of strings (as `architectures`), if present.
+    public func optionalStringList(_ key: String) throws -> [String]? {
+        guard has(key) else { return nil }
+        guard let list = values[key] as? [String] else {
+            throw ModelIOError.config(file: file, field: key, reason: "expected a list of strings, got \(describe(values[key]))")
+        }
+        return list
+    }
+
+    /// The number of entries of a nested object.
+    public var count: Int { values.count }
+
     /// A nested object, if present.
     public func optionalObject(_ key: String) throws -> JSONConfig? {
         guard has(key) else { return nil }

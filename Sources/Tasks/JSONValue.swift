@@ -54,6 +54,15 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// A number (integer or not) as a Double.
+    public var numberValue: Double? {
+        switch self {
+        case let .int(v): return Double(v)
+        case let .double(v): return v
+        default: return nil
+        }
+    }
+
     public var arrayValue: [JSONValue]? {
         if case let .array(value) = self { value } else { nil }
     }

@@ -27,13 +27,17 @@ public struct DecoderConfig: Sendable, Equatable {
     public var bosTokenID: Int?
     public var eosTokenIDs: [Int]
     public var padTokenID: Int?
+    /// nil: a causal LM (the LM head). N: a sequence-classification model whose `score` head
+    /// (N, C) replaces the LM head and reads every position (transformers'
+    /// AutoModelForSequenceClassification layout, `num_labels` N): PPO's value model, reward models.
+    public var scoreLabels: Int?
 
     public init(modelType: String, vocabSize: Int, hiddenSize: Int, intermediateSize: Int, layerCount: Int,
                 headCount: Int, kvHeadCount: Int, headDim: Int? = nil, rmsNormEps: Float = 1e-6,
                 ropeTheta: Float = 10_000, tieWordEmbeddings: Bool = false, qkvBias: Bool = false,
                 outputBias: Bool = false, mlpBias: Bool = false, qkNorm: Bool = false,
                 maxPositionEmbeddings: Int = 2048, bosTokenID: Int? = nil, eosTokenIDs: [Int] = [],
-                padTokenID: Int? = nil) {
+                padTokenID: Int? = nil, scoreLabels: Int? = nil) {
         self.modelType = modelType
         self.vocabSize = vocabSize
         self.hiddenSize = hiddenSize
@@ -53,6 +57,17 @@ public struct DecoderConfig: Sendable, Equatable {
         self.bosTokenID = bosTokenID
         self.eosTokenIDs = eosTokenIDs
         self.padTokenID = padTokenID
+        self.scoreLabels = scoreLabels
+    }
+
+    /// The same model with a `score` head of `labels` outputs in place of the LM head, and a pad
+    /// token (the end-of-sequence token when it has none): transformers reads a sequence classifier
+    /// at each row's last non-pad token.
+    public func withScoreHead(labels: Int = 1) -> DecoderConfig {
+        var c = self
+        c.scoreLabels = labels
+        c.padTokenID = padTokenID ?? eosTokenIDs.first
+        return c
     }
 
     /// The parameter count.
@@ -62,7 +77,7 @@ public struct DecoderConfig: Sendable, Equatable {
     /// The family sets its own switches (biases, q/k norms) afterwards.
     static func common(_ json: JSONConfig, modelType: String) throws -> DecoderConfig {
         let hidden = try json.int("hidden_size"), heads = try json.int("num_attention_heads")
-        let config = DecoderConfig(
+        var config = DecoderConfig(
             modelType: modelType,
             vocabSize: try json.int("vocab_size"),
             hiddenSize: hidden,
@@ -78,6 +93,13 @@ public struct DecoderConfig: Sendable, Equatable {
             bosTokenID: try json.optionalInt("bos_token_id"),
             eosTokenIDs: try json.optionalIntList("eos_token_id") ?? [],
             padTokenID: try json.optionalInt("pad_token_id"))
+        if try json.optionalStringList("architectures")?.contains(where: { $0.hasSuffix("ForSequenceClassification") }) == true {
+            let labels = try json.optionalInt("num_labels") ?? json.optionalObject("id2label")?.count ?? 2
+            guard (1...1_000_000).contains(labels) else {
+                throw ModelIOError.config(file: json.file, field: "num_labels", reason: "must be in 1...1000000, got \(labels)")
+            }
+            config.scoreLabels = labels
+        }
         if let act = try json.optionalString("hidden_act") ?? json.optionalString("hidden_activation"), act != "silu" {
             throw ModelIOError.unsupported(file: json.file, field: "hidden_act", value: "'\(act)' (only 'silu')")
         }

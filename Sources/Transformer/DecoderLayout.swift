@@ -31,7 +31,11 @@ public struct DecoderLayout {
             if c.mlpBias { specs.append((p + "mlp.down_proj.bias", [h])) }
         }
         specs.append(("model.norm.weight", [h]))
-        if !c.tieWordEmbeddings { specs.append(("lm_head.weight", [v, h])) }  // (V, C)
+        if let labels = c.scoreLabels {
+            specs.append(("score.weight", [labels, h]))  // (N, C): the sequence-classification head
+        } else if !c.tieWordEmbeddings {
+            specs.append(("lm_head.weight", [v, h]))  // (V, C)
+        }
         self.specs = specs
     }
 

@@ -24,7 +24,8 @@ public final class DecoderModel {
     let embed: Tensor  // (V, C)
     let blocks: [Block]
     let finalNorm: Tensor  // (C)
-    let lmHead: Tensor  // (V, C); the embedding when tied
+    let lmHead: Tensor  // (V, C); the embedding when tied (and for a score model, which has no LM head)
+    let scoreHead: Tensor?  // (N, C) for a sequence-classification model
 
     /// A model with zero-filled parameters (load or initialise them next).
     public init(config: DecoderConfig) {
@@ -49,7 +50,8 @@ public final class DecoderModel {
                 down: p(s + "mlp.down_proj.weight"), downBias: optional(s + "mlp.down_proj.bias"))
         }
         finalNorm = p("model.norm.weight")
-        lmHead = config.tieWordEmbeddings ? embed : p("lm_head.weight")
+        lmHead = config.tieWordEmbeddings || config.scoreLabels != nil ? embed : p("lm_head.weight")
+        scoreHead = optional("score.weight")
     }
 
     /// Initialises like transformers' `_init_weights`: normal(0, std) for matrices, zeros for
@@ -161,8 +163,34 @@ public final class DecoderModel {
         return tape.tokenLogprob(logits: logits(tape, hidden: picked), targets: targets, temperature: temperature)
     }
 
+    /// The score head's outputs (R, N) at the given flat positions (into B*T) of a
+    /// sequence-classification model: one value per position for PPO's value model, and for a
+    /// reward model the position of each row's last token.
+    public func scores(_ tape: Tape, _ batch: Batch, positions: [Int]) -> Tensor {
+        guard let scoreHead else { preconditionFailure("scores: \(config.modelType) model has no score head (scoreLabels is nil)") }
+        return tape.linear(tape.gatherRows(hiddenStates(tape, batch), rows: positions), scoreHead)
+    }
+
     /// Logits (B, T, V) of a batch.
     public func logits(_ tape: Tape, _ batch: Batch) -> Tensor {
         logits(tape, hidden: hiddenStates(tape, batch))
+    }
+}
+
+extension DecoderModel {
+    /// A sequence-classification model (score head of `labels` outputs) with this model's backbone
+    /// weights, the head drawn from normal(0, std) as transformers initialises it: what
+    /// AutoModelForSequenceClassification.from_pretrained(policy, num_labels=1) makes of a causal LM.
+    public func scoreModel(labels: Int = 1, seed: UInt64, std: Float = 0.02) -> DecoderModel {
+        let scored = DecoderModel(config: config.withScoreHead(labels: labels))
+        for t in scored.parameters.tensors {
+            if let source = parameters[t.name] {
+                t.data.update(from: source.data, count: t.count)
+            } else {
+                var rng = SeededGenerator(seed: seed)
+                rng.fillNormal(t, std: std)
+            }
+        }
+        return scored
     }
 }

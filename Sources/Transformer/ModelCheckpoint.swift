@@ -30,8 +30,10 @@ public enum ModelCheckpoint {
     /// and the 5.x `rope_parameters` keys are written).
     public static func configJSON(_ config: DecoderConfig) -> [String: Any] {
         let family = ModelFamilies.named(config.modelType)
+        let architecture = family?.architecture ?? ""
         var json: [String: Any] = [
-            "architectures": [family?.architecture ?? ""],
+            "architectures": [config.scoreLabels == nil ? architecture
+                                : architecture.replacingOccurrences(of: "ForCausalLM", with: "ForSequenceClassification")],
             "model_type": config.modelType,
             "vocab_size": config.vocabSize,
             "hidden_size": config.hiddenSize,
@@ -55,6 +57,10 @@ public enum ModelCheckpoint {
             json["eos_token_id"] = config.eosTokenIDs.count == 1 ? config.eosTokenIDs[0] : config.eosTokenIDs
         }
         if let pad = config.padTokenID { json["pad_token_id"] = pad }
+        if let labels = config.scoreLabels {
+            json["id2label"] = Dictionary(uniqueKeysWithValues: (0..<labels).map { ("\($0)", "LABEL_\($0)") })
+            json["label2id"] = Dictionary(uniqueKeysWithValues: (0..<labels).map { ("LABEL_\($0)", $0) })
+        }
         for (key, value) in family?.configKeys(config) ?? [:] { json[key] = value }
         return json
     }

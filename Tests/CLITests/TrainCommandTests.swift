@@ -18,7 +18,7 @@ final class TrainCommandTests: XCTestCase {
             ("learnig_rate=0.1", "unknown key 'learnig_rate'; did you mean 'learning_rate'?"),
             ("max_steps=ten", "key 'max_steps': expected an integer in [1, 100000000], got ten"),
             ("adam_beta2=1.5", "key 'adam_beta2': expected a number in [0, 1), got 1.5"),
-            ("loss_type=ppo", "key 'loss_type': expected one of grpo, bnpo, dr_grpo, dapo, got ppo"),
+            ("loss_type=ppo", "key 'loss_type': expected one of grpo, bnpo, dr_grpo, dapo, cispo, sapo, luspo, vespo, got ppo"),
         ]
         for (setting, message) in cases {
             let result = try GRPOBinary.run(["train", "grpo"] + run.settings("grpo", output: "bad") + ["--set", setting])

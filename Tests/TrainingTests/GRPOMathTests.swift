@@ -57,6 +57,59 @@ final class GRPOMathTests: XCTestCase {
         XCTAssertEqual(covered.count, 16, "every loss type x level x beta")
     }
 
+    /// TRL 1.16's other loss types (cispo, sapo, luspo, vespo; Scripts/make_grpo_loss_fixtures_116.py),
+    /// with an all-masked completion among the rows.
+    func testTRL116LossTypesMatchTRL() throws {
+        let cases = try load("grpo_loss_116.json")
+        XCTAssertEqual(cases.count, 16)
+        var covered = Set<String>()
+        for (n, c) in cases.enumerated() {
+            var config = PolicyLossConfig()
+            config.lossType = try XCTUnwrap(PolicyLossType(rawValue: c["loss_type"] as? String ?? ""))
+            config.importanceSampling = try XCTUnwrap(ImportanceSamplingLevel(rawValue: c["importance_sampling_level"] as? String ?? ""))
+            config.beta = try XCTUnwrap(c["beta"] as? Double)
+            config.klBiasCorrection = try XCTUnwrap(c["use_bias_correction_kl"] as? Bool)
+            config.delta = c["delta"] as? Double
+            config.epsilon = try XCTUnwrap(c["epsilon"] as? Double)
+            config.epsilonHigh = try XCTUnwrap(c["epsilon_high"] as? Double)
+            config.maxCompletionLength = try XCTUnwrap(c["max_completion_length"] as? Int)
+            config.sapoTemperaturePos = try XCTUnwrap(c["sapo_temperature_pos"] as? Double)
+            config.sapoTemperatureNeg = try XCTUnwrap(c["sapo_temperature_neg"] as? Double)
+            config.vespoKPos = try XCTUnwrap(c["vespo_k_pos"] as? Double)
+            config.vespoLambdaPos = try XCTUnwrap(c["vespo_lambda_pos"] as? Double)
+            config.vespoKNeg = try XCTUnwrap(c["vespo_k_neg"] as? Double)
+            config.vespoLambdaNeg = try XCTUnwrap(c["vespo_lambda_neg"] as? Double)
+            let rows = try XCTUnwrap(c["mask"] as? [[NSNumber]])
+            let mask = flat(c["mask"]), b = rows.count, t = mask.count / b
+            let advantages = try XCTUnwrap(c["advantages"] as? [NSNumber]).map(\.doubleValue)
+            let input = PolicyLossInput(logps: flat(c["logps"]), oldLogps: flat(c["old_logps"]),
+                                        refLogps: config.beta != 0 ? flat(c["ref_logps"]) : nil,
+                                        advantages: PolicyLossInput.perToken(advantages, time: t), mask: mask, completions: b, time: t)
+            let norm = LossNormalization(accumulationSteps: try XCTUnwrap(c["gradient_accumulation_steps"] as? Int),
+                                         stepsPerGeneration: try XCTUnwrap(c["steps_per_generation"] as? Int),
+                                         activeTokensInGeneration: try XCTUnwrap(c["num_items_in_batch"] as? Double))
+            let r = PolicyLoss.compute(input, config: config, normalization: norm)
+            let label = "case \(n): \(config.lossType.rawValue) \(config.importanceSampling.rawValue) beta \(config.beta)"
+            let expectedLoss = try XCTUnwrap(c["loss"] as? Double)
+            XCTAssertEqual(r.loss, expectedLoss, accuracy: 1e-6 * max(abs(expectedLoss), 1e-3), label)
+            let expectedGradient = flat(c["grad"])
+            assertElementsClose(r.gradient, expectedGradient, accuracy: 1e-6 * (expectedGradient.map(abs).max() ?? 1), "\(label): gradient")
+            let metrics = try XCTUnwrap(c["metrics"] as? [String: Double])
+            if config.lossType.clips {
+                XCTAssertEqual(r.clipLow, try XCTUnwrap(metrics["clip_ratio/low_mean"]), accuracy: 1e-7, label)
+                XCTAssertEqual(r.clipHigh, try XCTUnwrap(metrics["clip_ratio/high_mean"]), accuracy: 1e-7, label)
+                XCTAssertEqual(r.clipRegion, try XCTUnwrap(metrics["clip_ratio/region_mean"]), accuracy: 1e-7, label)
+            }
+            for key in ["cispo_clip_ratio", "vespo/phi_seq_mean"] {
+                XCTAssertEqual(r.extra[key] != nil, metrics[key] != nil, "\(label): \(key) logged")
+                if let expected = metrics[key] { XCTAssertEqual(try XCTUnwrap(r.extra[key]), expected, accuracy: 1e-6 * max(1, abs(expected)), label) }
+            }
+            if let kl = metrics["kl"] { XCTAssertEqual(try XCTUnwrap(r.kl), kl, accuracy: 1e-9 * max(1, abs(kl)), label) }
+            covered.insert("\(config.lossType.rawValue)/\(config.importanceSampling.rawValue)/\(config.beta != 0)")
+        }
+        XCTAssertEqual(covered.count, 16, "every new loss type x level x beta")
+    }
+
     func testAdvantagesMatchTRL() throws {
         for c in try load("grpo_advantages.json") {
             let scaling = RewardScaling(rawValue: c["scale_rewards"] as! String)!
@@ -80,10 +133,15 @@ final class GRPOMathTests: XCTestCase {
         config.beta = 0.04
         config.delta = 1.3
         config.epsilonHigh = 0.28
-        for level in ImportanceSamplingLevel.allCases {
-            for estimator in KLEstimator.allCases {
+        // cispo and vespo detach their weights (stop-gradient), which finite differences cannot see;
+        // the TRL fixtures check their gradients.
+        for (level, (estimator, type)) in ImportanceSamplingLevel.allCases.flatMap({ l in
+            KLEstimator.allCases.flatMap { e in [PolicyLossType.dapo, .sapo, .luspo].map { (l, (e, $0)) } }
+        }) {
+            do {
                 config.importanceSampling = level
                 config.klEstimator = estimator
+                config.lossType = type
                 let (b, t) = (3, 4)
                 let logps = (0..<(b * t)).map { -0.1 - Double(($0 * 37) % 11) / 5 }
                 let old = logps.enumerated().map { $1 + 0.25 * sin(Double($0)) }
@@ -100,7 +158,7 @@ final class GRPOMathTests: XCTestCase {
                     plus[j] += 1e-6
                     minus[j] -= 1e-6
                     let numeric = (loss(plus).loss - loss(minus).loss) / 2e-6
-                    XCTAssertEqual(analytic[j], numeric, accuracy: 1e-7, "\(level) \(estimator) token \(j)")
+                    XCTAssertEqual(analytic[j], numeric, accuracy: 1e-7, "\(type) \(level) \(estimator) token \(j)")
                 }
             }
         }

@@ -77,6 +77,6 @@ final class SettingsTests: XCTestCase {
     func testDocumentationListsEveryKeyWithItsRuleAndDefault() {
         let doc = GRPOConfig.documentation
         for key in GRPOConfig.keys { XCTAssertTrue(doc.contains("  \(key.name) ("), key.name) }
-        XCTAssertTrue(doc.contains("loss_type (one of grpo, bnpo, dr_grpo, dapo; default dapo)"), doc)
+        XCTAssertTrue(doc.contains("loss_type (one of grpo, bnpo, dr_grpo, dapo, cispo, sapo, luspo, vespo; default dapo)"), doc)
     }
 }

@@ -29,7 +29,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
     let optimizer: AdamW
     let schedule: LearningRateSchedule
     let tokenizerSource: URL?
-    let heldOutSet: (evaluator: Evaluator, prompts: [[Int32]], columns: [[String: JSONValue]])?
+    let heldOut: HeldOutSet?
     /// How the policy pass lays out rows and slices (the loss is the same for every choice).
     public var packing = RowPacking()
     /// Whether the policy pass leaves out rollouts whose loss and gradient are exactly zero
@@ -38,23 +38,15 @@ public final class GRPOTrainer: TrainingAlgorithm {
     /// The generation batch the next num_iterations steps train on.
     private var generation: GenerationBatch?
 
-    /// Loads what `config` names: the policy and tokenizer (checked to fit), a copy of the policy
-    /// as the frozen reference when beta != 0, the prompts, the reward functions, and the held-out
-    /// rows with their verifier.
+    /// Loads what `config` names (`RLInputs`): the policy and tokenizer, a copy of the policy as the
+    /// frozen reference when beta != 0, the prompts, the reward functions, and the held-out rows.
     public convenience init(config: GRPOConfig, skipBadLines: Bool = false, log: (String) -> Void = { print($0) }) throws {
         try config.check()  // before loading a model that may be large
-        let t = config.training
-        let bundle = try ModelBundle.load(t.model)
-        let formatter = try PromptFormatter(tokenizer: bundle.tokenizer, useChatTemplate: t.useChatTemplate, model: t.model)
-        func prompts(_ path: String) throws -> [TrainingPrompt] {
-            try TrainingPrompt.load(path, formatter: formatter, codec: bundle.codec, positions: bundle.model.config.maxPositionEmbeddings,
-                                    completionTokens: config.rollout.maxCompletionLength, skipBadLines: skipBadLines, log: log)
-        }
-        let heldOut = try t.evalFile.map { try prompts($0).prefix(t.evalSamples) } ?? []
-        try self.init(config: config, policy: bundle.model, reference: config.loss.beta != 0 ? bundle.modelCopy() : nil,
-                      codec: bundle.codec, prompts: try prompts(t.trainFile), rewards: try RewardScorer(config.rewards),
-                      tokenizerSource: try bundle.tokenizerFolder(outputDir: t.outputDir), heldOut: Array(heldOut),
-                      verifier: try t.resolvedVerifier(rewardFunctions: config.rewards.functions))
+        let inputs = try RLInputs.load(config.training, completionTokens: config.rollout.maxCompletionLength,
+                                       rewardFunctions: config.rewards.functions, skipBadLines: skipBadLines, log: log)
+        try self.init(config: config, policy: inputs.bundle.model, reference: config.loss.beta != 0 ? inputs.bundle.modelCopy() : nil,
+                      codec: inputs.bundle.codec, prompts: inputs.prompts, rewards: try RewardScorer(config.rewards),
+                      tokenizerSource: inputs.tokenizerSource, heldOut: inputs.heldOut, verifier: inputs.verifier)
     }
 
     public init(config: GRPOConfig, policy: DecoderModel, reference: DecoderModel?, codec: TextCodec, prompts: [TrainingPrompt],
@@ -77,8 +69,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
         self.tokenizerSource = tokenizerSource
         optimizer = AdamW(model: policy, config.training.optimizer)
         schedule = config.training.optimizer.schedule(totalSteps: config.training.maxSteps)
-        heldOutSet = heldOut.isEmpty ? nil : (Evaluator(model: policy, decode: { [codec] in codec.decode($0) }, eosTokenIDs: codec.eosTokenIDs,
-                                                     verifier: verifier), heldOut.map(\.ids), heldOut.map(\.columns))
+        self.heldOut = HeldOutSet(policy: policy, codec: codec, prompts: heldOut, verifier: verifier)
     }
 
     var packer: RowPacker { RowPacker(prompts: prompts, model: policy.config, options: packing) }
@@ -117,13 +108,8 @@ public final class GRPOTrainer: TrainingAlgorithm {
 
     /// Held-out greedy accuracy, pass@1, pass@k and maj@k (k = eval_num_samples).
     public func evaluate(_ run: TrainingRun) throws -> HeldOutEvaluation? {
-        guard let heldOut = heldOutSet else { return nil }
-        let report = heldOut.evaluator.run(prompts: heldOut.prompts, columns: heldOut.columns, k: config.evalNumSamples,
-                                           temperature: Float(config.evalTemperature ?? config.rollout.temperature),
-                                           maxNewTokens: config.rollout.maxCompletionLength, seed: UInt64(config.training.seed) &+ 17)
-        return HeldOutEvaluation(metrics: report.metrics, summary: String(
-            format: "step %d held-out (%d problems): greedy %.1f%%  pass@1 %.1f%%  pass@%d %.1f%%  maj@%d %.1f%%", run.state.step,
-            report.problems, 100 * report.greedy, 100 * report.pass1, report.k, 100 * report.passK, report.k, 100 * report.majK))
+        heldOut?.evaluate(step: run.state.step, k: config.evalNumSamples, temperature: config.evalTemperature ?? config.rollout.temperature,
+                          maxNewTokens: config.rollout.maxCompletionLength, seed: config.training.seed)
     }
 
     // MARK: - Policy pass and update
@@ -149,7 +135,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
         let lossConfig = config.policyLoss, packer = self.packer
         let sequenceLevel = lossConfig.importanceSampling == .sequence
         var loss = 0.0, entropyTotal = 0.0
-        var clip = (low: 0.0, high: 0.0, region: 0.0), klTotal = 0.0
+        var clip = (low: 0.0, high: 0.0, region: 0.0), klTotal = 0.0, extra: [String: Double] = [:]
         var policyTime = 0.0, mismatch = 0.0, skipped = 0
         let firstPass = step % config.numIterations == 0
         for m in 0..<miniBatches {
@@ -190,6 +176,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
                 clip.high += result.clipHigh * weight
                 clip.region += result.clipRegion * weight
                 klTotal += (result.kl ?? 0) * tokenShare
+                for (key, value) in result.extra { extra[key, default: 0] += value * weight }
                 for (e, keep) in zip(entropy.values, input.tokenMask) where keep { entropyTotal += Double(e) }
             }
         }
@@ -204,9 +191,12 @@ public final class GRPOTrainer: TrainingAlgorithm {
         metrics["learning_rate"] = lr
         metrics["entropy"] = entropyTotal / max(activeTokens, 1)
         metrics["frac_policy_skipped"] = Double(skipped) / Double(max(rollouts.count, 1))
-        metrics["clip_ratio/low_mean"] = clip.low
-        metrics["clip_ratio/high_mean"] = clip.high
-        metrics["clip_ratio/region_mean"] = clip.region
+        if lossConfig.lossType.clips {
+            metrics["clip_ratio/low_mean"] = clip.low
+            metrics["clip_ratio/high_mean"] = clip.high
+            metrics["clip_ratio/region_mean"] = clip.region
+        }
+        metrics.merge(extra) { a, _ in a }
         if config.loss.beta != 0 { metrics["kl"] = klTotal }
         metrics["time/policy"] = policyTime
         if firstPass { metrics["logprob_mismatch"] = mismatch }

@@ -17,13 +17,26 @@ import Darwin
 ///     L       = -min(r' A, r_clip A) + beta * KL * (r if bias-corrected else 1)
 ///     KL      = exp(ref - logp) - (ref - logp) - 1   (k3; k1 = logp - ref; k2 = (logp - ref)^2 / 2)
 ///
+/// TRL 1.16's other per-token terms (sg = stop gradient; r the token or sequence ratio):
+///     cispo   L = -sg(min(r, epsilon_high)) A logp           (epsilon_high an absolute cap; MiniMax-M1)
+///     sapo    L = -(4 / tau) sigmoid(tau (r - 1)) A           (tau = sapo_temperature_pos if A > 0, else _neg)
+///     luspo   the clipped term above                         (GSPO's, summed per completion)
+///     vespo   L = -sg(phi_i) A logp,  phi_i = exp(lambda + k log w_i - lambda w_i),
+///             log w_i = clamp(sum_t m clamp(logp - logp_old, -20, 20), log 1e-8, 20),
+///             (k, lambda) = vespo_k_pos, vespo_lambda_pos if A >= 0, else the _neg pair
+///
 /// Aggregation (`loss_type`), with S = gradient-accumulation steps:
-///     grpo    mean over completions of sum_t m L / max(sum_t m, 1), / S
-///     bnpo    sum m L / max(sum m, 1), / S
-///     dr_grpo sum m L / (completions x max_completion_length), / S
-///     dapo    sum m L / (active tokens of the whole generation batch x S / steps_per_generation)
+///     grpo, sapo   mean over completions of sum_t m L / max(sum_t m, 1), / S
+///     bnpo         sum m L / max(sum m, 1), / S
+///     dr_grpo      sum m L / (completions x max_completion_length), / S
+///     dapo, cispo, vespo
+///                  sum m L / (active tokens of the whole generation batch x S / steps_per_generation)
+///     luspo        sum m L / (completions x S)                (a sum over each completion's tokens)
 public enum PolicyLossType: String, Sendable, Codable, CaseIterable {
-    case grpo, bnpo, drGRPO = "dr_grpo", dapo
+    case grpo, bnpo, drGRPO = "dr_grpo", dapo, cispo, sapo, luspo, vespo
+
+    /// Whether the term is PPO's clipped one (which the clip_ratio metrics describe).
+    public var clips: Bool { ![.cispo, .sapo, .vespo].contains(self) }
 }
 
 public enum ImportanceSamplingLevel: String, Sendable, Codable, CaseIterable {
@@ -56,6 +69,10 @@ public struct PolicyLossConfig: Sendable, Equatable {
     public var klBiasCorrection = true
     public var importanceSampling: ImportanceSamplingLevel = .token
     public var maxCompletionLength: Int = 256
+    /// sapo's gate temperatures for positive and other advantages.
+    public var sapoTemperaturePos = 1.0, sapoTemperatureNeg = 1.05
+    /// vespo's (k, lambda) for non-negative and negative advantages.
+    public var vespoKPos = 2.0, vespoLambdaPos = 3.0, vespoKNeg = 3.0, vespoLambdaNeg = 2.0
 
     public init() {}
 }
@@ -130,6 +147,8 @@ public struct PolicyLossResult: Sendable {
     public var clipRegion: Double
     /// Masked token mean of the KL estimate (nil when beta == 0).
     public var kl: Double?
+    /// The loss type's own figures: cispo_clip_ratio (cispo), vespo/phi_seq_mean (vespo).
+    public var extra: [String: Double] = [:]
 }
 
 public enum PolicyLoss {
@@ -141,26 +160,20 @@ public enum PolicyLoss {
         var loss = 0.0
         var gradient = [Double](repeating: 0, count: b * t)
         var clipped = (low: 0.0, high: 0.0, region: 0.0, count: 0.0)
-        var klTotal = 0.0, klCount = 0.0
+        var klTotal = 0.0, klCount = 0.0, cispoCapped = 0.0, phiTotal = 0.0
         for i in 0..<b {
             let row = (i * t)..<((i + 1) * t)
             let tokens = x.mask[row].reduce(0, +)
             let sequenceLogW = row.reduce(0.0) { $0 + (x.logps[$1] - x.oldLogps[$1]) * x.mask[$1] } / max(tokens, 1)
             // d(sequence log w)/d logp_t = m_t / max(sum m, 1); accumulated into the whole row below.
             var rowRatioGradient = 0.0  // sum over tokens of d loss / d r (sequence level)
+            let phi = c.lossType == .vespo ? vespoWeight(x, row: row, config: c) : 0
+            if c.lossType == .vespo { phiTotal += phi }
             for j in row {
                 let logW = c.importanceSampling == .token ? x.logps[j] - x.oldLogps[j] : sequenceLogW
                 let r = exp(logW)
                 let a = x.advantages[j]
-                let rClip = min(max(r, 1 - c.epsilon), 1 + c.epsilonHigh)
-                let rDelta = c.delta.map { min(r, $0) } ?? r
-                let dRDelta: Double = c.delta.map { r <= $0 ? 1 : 0 } ?? 1  // d r' / d r
-                let dRClip: Double = (r >= 1 - c.epsilon && r <= 1 + c.epsilonHigh) ? 1 : 0
-                let (u, v) = (rDelta * a, rClip * a)
-                // -min(u, v); ties split the gradient evenly, as torch.minimum does.
-                var policy = -min(u, v)
-                var dPolicyDr = u < v ? -a * dRDelta : (u > v ? -a * dRClip : -0.5 * a * (dRDelta + dRClip))
-                var dDirect = 0.0  // d L / d logp_j through logp_j itself (not through r)
+                var (policy, dPolicyDr, dDirect) = term(r: r, a: a, logp: x.logps[j], phi: phi, config: c)
                 if c.beta != 0, let ref = x.refLogps {
                     let (kl, dKL) = c.klEstimator.value(ref: ref[j], logp: x.logps[j])
                     let scale = c.klBiasCorrection ? r : 1
@@ -178,6 +191,7 @@ public enum PolicyLoss {
                     rowRatioGradient += w * dPolicyDr * r
                 }
                 if x.mask[j] != 0 && c.importanceSampling == .token {
+                    cispoCapped += c.lossType == .cispo && r > c.epsilonHigh && a > 0 ? 1 : 0
                     let low = r < 1 - c.epsilon && a < 0, high = r > 1 + c.epsilonHigh && a > 0
                     clipped.low += low ? 1 : 0
                     clipped.high += high ? 1 : 0
@@ -188,6 +202,7 @@ public enum PolicyLoss {
             if c.importanceSampling == .sequence {
                 for j in row { gradient[j] += rowRatioGradient * x.mask[j] / max(tokens, 1) }
                 let r = exp(sequenceLogW), a = x.advantages[i * t]
+                cispoCapped += c.lossType == .cispo && r > c.epsilonHigh && a > 0 ? 1 : 0
                 let low = r < 1 - c.epsilon && a < 0, high = r > 1 + c.epsilonHigh && a > 0
                 clipped.low += low ? 1 : 0
                 clipped.high += high ? 1 : 0
@@ -196,8 +211,46 @@ public enum PolicyLoss {
             }
         }
         let n = max(clipped.count, 1)
+        var extra: [String: Double] = [:]
+        if c.lossType == .cispo { extra["cispo_clip_ratio"] = cispoCapped / n }
+        if c.lossType == .vespo { extra["vespo/phi_seq_mean"] = phiTotal / Double(max(b, 1)) }
         return PolicyLossResult(loss: loss, gradient: gradient, clipLow: clipped.low / n, clipHigh: clipped.high / n,
-                                clipRegion: clipped.region / n, kl: c.beta != 0 ? klTotal / max(klCount, 1) : nil)
+                                clipRegion: clipped.region / n, kl: c.beta != 0 ? klTotal / max(klCount, 1) : nil, extra: extra)
+    }
+
+    /// One token's policy term at ratio r: its value, d/dr, and d/dlogp through logp itself (the
+    /// detached-weight terms cispo and vespo are weighted log-likelihoods).
+    static func term(r: Double, a: Double, logp: Double, phi: Double, config c: PolicyLossConfig)
+        -> (value: Double, dRatio: Double, dDirect: Double) {
+        switch c.lossType {
+        case .cispo:
+            let weight = min(r, c.epsilonHigh)
+            return (-weight * a * logp, 0, -weight * a)
+        case .sapo:
+            let tau = a > 0 ? c.sapoTemperaturePos : c.sapoTemperatureNeg
+            let sigma = 1 / (1 + exp(-tau * (r - 1)))
+            return (-(4 / tau) * sigma * a, -4 * sigma * (1 - sigma) * a, 0)
+        case .vespo:
+            return (-phi * a * logp, 0, -phi * a)
+        case .grpo, .bnpo, .drGRPO, .dapo, .luspo:
+            let rClip = min(max(r, 1 - c.epsilon), 1 + c.epsilonHigh)
+            let rDelta = c.delta.map { min(r, $0) } ?? r
+            let dRDelta: Double = c.delta.map { r <= $0 ? 1 : 0 } ?? 1  // d r' / d r
+            let dRClip: Double = (r >= 1 - c.epsilon && r <= 1 + c.epsilonHigh) ? 1 : 0
+            let (u, v) = (rDelta * a, rClip * a)
+            // -min(u, v); ties split the gradient evenly, as torch.minimum does.
+            return (-min(u, v), u < v ? -a * dRDelta : (u > v ? -a * dRClip : -0.5 * a * (dRDelta + dRClip)), 0)
+        }
+    }
+
+    /// vespo's detached sequence weight phi of one completion (a row of the B x T layout).
+    static func vespoWeight(_ x: PolicyLossInput, row: Range<Int>, config c: PolicyLossConfig) -> Double {
+        let sum = row.reduce(0.0) { $0 + min(max(x.logps[$1] - x.oldLogps[$1], -20), 20) * x.mask[$1] }
+        let logW = min(max(sum, log(1e-8)), 20), w = exp(logW)
+        let positive = x.advantages[row.lowerBound] >= 0
+        let k = positive ? c.vespoKPos : c.vespoKNeg, lambda = max(positive ? c.vespoLambdaPos : c.vespoLambdaNeg, 1e-4)
+        let phi = exp(lambda + k * logW - lambda * w)
+        return phi.isFinite ? phi : 0
     }
 
     /// The factor each masked token's loss enters the total with, per `loss_type`.
@@ -206,7 +259,7 @@ public enum PolicyLoss {
         let steps = Double(s.accumulationSteps)
         let completions = Double(s.miniBatch?.completions ?? b)
         switch c.lossType {
-        case .grpo:
+        case .grpo, .sapo:
             return (0..<b).flatMap { i -> [Double] in
                 let tokens = x.mask[(i * t)..<((i + 1) * t)].reduce(0, +)
                 return [Double](repeating: 1 / (max(tokens, 1) * completions * steps), count: t)
@@ -216,7 +269,9 @@ public enum PolicyLoss {
             return [Double](repeating: 1 / (max(tokens, 1) * steps), count: b * t)
         case .drGRPO:
             return [Double](repeating: 1 / (completions * Double(c.maxCompletionLength) * steps), count: b * t)
-        case .dapo:
+        case .luspo:
+            return [Double](repeating: 1 / (completions * steps), count: b * t)
+        case .dapo, .cispo, .vespo:
             let normalizer = max(s.activeTokensInGeneration, 1) * steps / Double(s.stepsPerGeneration)
             return [Double](repeating: 1 / normalizer, count: b * t)
         }

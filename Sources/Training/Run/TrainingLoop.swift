@@ -79,6 +79,11 @@ public struct TrainingLoop {
                 window[key] = (w.sum + value, w.count + 1, value)
             }
             var last = step == settings.maxSteps
+            if settings.maxTrainTime > 0, let trained = metrics["train_time"], trained >= settings.maxTrainTime, !last {
+                run.log(String(format: "stopping at step %d: %.0f s of training reached max_train_time", step, trained))
+                summary.stopReason = "max_train_time"
+                last = true
+            }
             var line: [String: Double]?
             if step % settings.loggingSteps == 0 || last {
                 let logged = window.mapValues { $0.count > 0 ? $0.sum / Double($0.count) : .nan }

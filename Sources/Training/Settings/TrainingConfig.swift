@@ -11,6 +11,8 @@ public struct TrainingConfig: Sendable, Equatable {
     public var trainFile = ""
     public var evalFile: String? = nil
     public var maxSteps = 100
+    /// Seconds of training (evaluation excluded) after which the run ends with a checkpoint; 0: no limit.
+    public var maxTrainTime = 0.0
     public var batchSize = 16
     public var gradientAccumulationSteps = 1
     public var seed = 42
@@ -38,6 +40,9 @@ public struct TrainingConfig: Sendable, Equatable {
             SettingKey("train_file", \.trainFile, help: "JSONL rows with `prompt` plus the columns the trainer reads", rule: .required),
             SettingKey("eval_file", \.evalFile, help: "JSONL rows held out for evaluation"),
             SettingKey("max_steps", \.maxSteps, help: "optimizer steps", rule: .within(1...100_000_000)),
+            SettingKey("max_train_time", \.maxTrainTime, help: "end the run (with a checkpoint and an evaluation) after the step at which "
+                       + "this many seconds of training (evaluation excluded) have passed; 0: no limit. For runs compared at equal time; "
+                       + "the step it ends at depends on the machine", rule: .atLeast(0)),
             SettingKey("per_device_train_batch_size", \.batchSize, help: "sequences (completions) per mini-batch",
                        rule: .within(1...65_536)),
             SettingKey("gradient_accumulation_steps", \.gradientAccumulationSteps, help: "mini-batches per optimizer step",

@@ -11,7 +11,8 @@ struct Logits: ParsableCommand {
         abstract: "Print a model's logits for a sequence of token ids (a debugging aid).",
         discussion: """
             Without --json, prints the last position's logits, one per line. With --json, prints \
-            {"ids": [...], "vocab_size": V, "logits": [[...], ...]} with one row per position.
+            {"ids": [...], "vocab_size": V, "width": W, "logits": [[...], ...]} with one row per position. For a \
+            sequence-classification model (a PPO value model, a reward model) the rows are its score head's outputs (W = num_labels).
             """
     )
 
@@ -39,11 +40,14 @@ struct Logits: ParsableCommand {
         }
         let time = tokens.count
         let batch = DecoderModel.Batch(ids: tokens, positions: (0..<time).map(Int32.init), batch: 1, time: time)
-        let logits = decoder.logits(Tape(recording: false), batch)  // (1, T, V)
-        let row = { (t: Int) in UnsafeBufferPointer(start: logits.data + t * vocab, count: vocab) }
+        // A sequence-classification model (value or reward model): its score head's outputs per position.
+        let width = decoder.config.scoreLabels ?? vocab
+        let logits = decoder.config.scoreLabels == nil ? decoder.logits(Tape(recording: false), batch)  // (1, T, V)
+            : decoder.scores(Tape(recording: false), batch, positions: Array(0..<time))  // (T, N)
+        let row = { (t: Int) in UnsafeBufferPointer(start: logits.data + t * width, count: width) }
         if json {
             let rows = (0..<time).map { t in "[" + row(t).map(Self.number).joined(separator: ",") + "]" }
-            print("{\"ids\":[\(tokens.map(String.init).joined(separator: ","))],\"vocab_size\":\(vocab),\"logits\":[\(rows.joined(separator: ","))]}")
+            print("{\"ids\":[\(tokens.map(String.init).joined(separator: ","))],\"vocab_size\":\(vocab),\"width\":\(width),\"logits\":[\(rows.joined(separator: ","))]}")
         } else {
             print(row(time - 1).map(Self.number).joined(separator: "\n"))
         }

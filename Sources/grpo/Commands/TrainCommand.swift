@@ -5,8 +5,8 @@ import Training
 /// `grpo train sft|grpo`: the trainers, configured by YAML with `--set key=value` overrides.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model (supervised fine-tuning or GRPO).",
-        subcommands: [SFTCommand.self, GRPOCommand.self])
+        abstract: "Train a model (supervised fine-tuning, GRPO or PPO).",
+        subcommands: [SFTCommand.self, GRPOCommand.self, PPOCommand.self])
 }
 
 /// A `grpo train X` command: resolve the trainer's settings, print them or train.
@@ -46,5 +46,16 @@ struct GRPOCommand: TrainerCommand {
 
     static func train(_ config: GRPOConfig, _ options: TrainOptions) throws {
         try GRPOTrainer(config: config, skipBadLines: options.skipBadLines).train(resume: options.resume)
+    }
+}
+
+struct PPOCommand: TrainerCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ppo", abstract: "PPO with a value model and GAE (TRL's PPOTrainer semantics) from a model folder, SFT checkpoint or GGUF file.",
+        discussion: keysHelp("Config keys (TRL's PPOConfig names)"))
+    @OptionGroup var options: TrainOptions
+
+    static func train(_ config: PPOConfig, _ options: TrainOptions) throws {
+        try PPOTrainer(config: config, skipBadLines: options.skipBadLines).train(resume: options.resume)
     }
 }
