@@ -42,9 +42,13 @@ struct TinyRun {
     func settings(_ trainer: String, output: String, _ extra: [String] = []) -> [String] {
         let common = ["model=\(model.path)", "train_file=\(train.path)", "output_dir=\(dir.appendingPathComponent(output).path)",
                       "max_steps=2", "logging_steps=1", "save_steps=2"]
-        let own = trainer == "grpo" ? ["per_device_train_batch_size=8", "num_generations=4", "max_completion_length=8",
-                                       "log_completions_steps=0", "eval_on_start=false"]
-            : ["per_device_train_batch_size=4"]
+        let own: [String]
+        switch trainer {
+        case "grpo": own = ["per_device_train_batch_size=8", "num_generations=4", "max_completion_length=8", "log_completions_steps=0",
+                            "eval_on_start=false"]
+        case "ppo": own = ["per_device_train_batch_size=4", "gradient_accumulation_steps=2", "response_length=8", "eval_on_start=false"]
+        default: own = ["per_device_train_batch_size=4"]
+        }
         return (common + own + extra).flatMap { ["--set", $0] }
     }
 }

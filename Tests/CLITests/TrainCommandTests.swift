@@ -72,7 +72,7 @@ final class TrainCommandTests: XCTestCase {
     /// `.build/release/grpo train X --help > Tests/CLITests/Snapshots/train-X-help.txt` when a key changes).
     func testHelpMatchesTheSnapshots() throws {
         let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
-        for trainer in ["sft", "grpo"] {
+        for trainer in ["sft", "grpo", "ppo"] {
             let result = try GRPOBinary.run(["train", trainer, "--help"])
             XCTAssertEqual(result.status, 0, result.err)
             let expected = try String(contentsOf: snapshots.appendingPathComponent("train-\(trainer)-help.txt"), encoding: .utf8)
@@ -84,12 +84,16 @@ final class TrainCommandTests: XCTestCase {
     func testTrainingRunsAndPrintsToAPipe() throws {
         let run = try TinyRun("runs")
         defer { run.remove() }
-        for trainer in ["sft", "grpo"] {
+        for trainer in ["sft", "grpo", "ppo"] {
             let result = try GRPOBinary.run(["train", trainer] + run.settings(trainer, output: trainer))
             XCTAssertEqual(result.status, 0, result.err)
             XCTAssertTrue(result.out.contains("2/2"), result.out)
             XCTAssertTrue(result.out.contains("saved \(run.dir.appendingPathComponent(trainer).path)/checkpoint-2"), result.out)
         }
+        // PPO's checkpoint holds the value model as a sequence-classification folder.
+        let value = run.dir.appendingPathComponent("ppo/checkpoint-2/value_model/config.json")
+        let config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: value)) as? [String: Any])
+        XCTAssertEqual(config["architectures"] as? [String], ["Qwen2ForSequenceClassification"])
     }
 
     /// A GRPO run writes TensorBoard events whose every scalar equals metrics.jsonl in float32,

@@ -96,3 +96,29 @@ final class PPOTrainerTests: XCTestCase {
         XCTAssertGreaterThan(late, early + 0.3, "score \(early) -> \(late): \(scores)")
     }
 }
+
+/// A reward model scores prompt + completion at the last token, in batches of any size.
+final class RewardModelRewardTests: XCTestCase {
+    func testScoresAtTheLastTokenInAnyBatching() throws {
+        let fixture = GRPOFixture(dir: FileManager.default.temporaryDirectory)
+        let model = fixture.model().scoreModel(seed: 4, std: 0.5)
+        let completions = ["12", "7", "345"], prompts = ["1+1=", "3+4=", "10+2="]
+        let columns: [[String: JSONValue]] = prompts.map { ["prompt": .string($0)] }
+        var expected: [Double] = []
+        for (p, c) in zip(prompts, completions) {
+            let ids = try CharCodec().encode(p + c)
+            let out = model.scores(Tape(recording: false), .init(ids: ids, attentionMask: ids.map { _ in 1 }, batch: 1, time: ids.count),
+                                   positions: [ids.count - 1])
+            expected.append(Double(out.values[0]))
+        }
+        for batch in [1, 2, 64] {
+            let reward = try RewardModelReward(name: "rm", model: model, codec: CharCodec(), batchSize: batch)
+            let scores = try reward.score(completions: completions, columns: columns).map { $0 ?? .nan }
+            assertElementsClose(scores, expected, accuracy: 1e-5, "batch \(batch)")
+        }
+        XCTAssertGreaterThan(Set(expected.map { ($0 * 1e4).rounded() }).count, 1, "the rows score differently")
+        XCTAssertThrowsError(try RewardModelReward(name: "rm", model: fixture.model(), codec: CharCodec())) { error in
+            XCTAssertTrue("\(error)".contains("sequence-classification"), "\(error)")
+        }
+    }
+}

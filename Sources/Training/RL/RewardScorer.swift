@@ -20,9 +20,12 @@ public final class RewardScorer {
         lastMessage = runner.rewards.map { _ in nil }
     }
 
-    /// The built-in rewards `config` names, with its weights and timeout.
+    /// The rewards `config` names, with its weights and timeout: built-in names, and `rm:PATH` for a
+    /// reward model (a sequence-classification folder).
     public convenience init(_ config: RewardConfig) throws {
-        let rewards = try zip(config.functions, config.resolvedWeights).map { try BuiltinRewards.make($0, weight: $1) }
+        let rewards = try zip(config.functions, config.resolvedWeights).map { name, weight -> any Reward in
+            name.hasPrefix("rm:") ? try RewardModelReward.load(String(name.dropFirst(3)), weight: weight) : try BuiltinRewards.make(name, weight: weight)
+        }
         self.init(runner: RewardRunner(rewards: rewards, timeout: config.timeout), maxUnjudgeableSteps: config.maxUnjudgeableSteps)
     }
 
@@ -30,9 +33,11 @@ public final class RewardScorer {
     public var weights: [Double] { runner.rewards.map(\.weight) }
     public var hasProcessReward: Bool { runner.rewards.contains { $0 is any ProcessReward } }
 
-    /// Scores completions of the given prompts; logs failed calls.
+    /// Scores completions of the given prompts (each reward sees the row's columns and its `prompt`
+    /// text, as TRL passes prompts); logs failed calls.
     public func score(completions: [String], prompts: [TrainingPrompt], log: (String) -> Void) throws -> RewardBatch {
-        let batch = try runner.score(completions: completions, columns: prompts.map(\.columns))
+        let columns = prompts.map { p in p.columns["prompt"] == nil ? p.columns.merging(["prompt": .string(p.text)]) { a, _ in a } : p.columns }
+        let batch = try runner.score(completions: completions, columns: columns)
         for (f, outcome) in batch.outcomes.enumerated() {
             let message: String
             switch outcome {

@@ -109,7 +109,8 @@ public struct RewardConfig: Sendable, Equatable {
 
     public static var keys: [SettingKey<RewardConfig>] {
         [
-            SettingKey("reward_funcs", \.functions, help: "reward functions by name (\(BuiltinRewards.names.joined(separator: ", ")))",
+            SettingKey("reward_funcs", \.functions, help: "reward functions by name (\(BuiltinRewards.names.joined(separator: ", ")); "
+                       + "rm:PATH for a reward model folder)",
                        rule: SettingRule("(at least one)") { $0.isEmpty ? "no reward function" : nil }),
             SettingKey("reward_weights", \.weights, help: "one weight per reward function (default: all 1)"),
             SettingKey("reward_timeout", \.timeout, help: "seconds a reward call may take before its scores count as cannot-judge",

@@ -63,23 +63,8 @@ struct GRPOStepBench: ParsableCommand {
         let peak_ratio: Double
         /// Writing one logged step: metrics.jsonl, the TensorBoard event and 64 completions.jsonl rows.
         let logging_seconds: Double
-        var trl: TRLReport?
+        var trl: TRLPeer.Report?
         var speedup_vs_trl: Double?
-    }
-
-    /// The TRL comparison could not run (no script, Python failed, no report line).
-    struct TRLBenchError: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
-    }
-
-    /// What Scripts/bench_trl_grpo_step.py --json prints.
-    struct TRLReport: Codable {
-        let trl: String
-        let torch: String
-        let median_step_seconds: Double
-        let completion_tokens_per_second: Double
-        let peak_rss_mb: Double
     }
 
     /// The median time to write one logged step of `metrics` to metrics.jsonl and an event file,
@@ -102,34 +87,6 @@ struct GRPOStepBench: ParsableCommand {
             times.append(Clock.now() - t0)
         }
         return Clock.median(times)
-    }
-
-    /// Runs the TRL script and reads its JSON line; errors name the command and show its stderr.
-    func runTRL() throws -> TRLReport {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [python, trlScript, "--json"]
-        // stdout through a pipe (one JSON line); stderr (TRL's progress bars) to a file shown on failure.
-        let errURL = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-bench-trl-\(getpid()).stderr")
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: errURL) }
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = try FileHandle(forWritingTo: errURL)
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let errData = (try? Data(contentsOf: errURL)) ?? Data()
-        let command = "\(python) \(trlScript) --json"
-        guard process.terminationStatus == 0 else {
-            let tail = String(decoding: errData.suffix(2000), as: UTF8.self)
-            throw TRLBenchError("--trl: `\(command)` exited with status \(process.terminationStatus):\n\(tail)")
-        }
-        guard let line = String(decoding: outData, as: UTF8.self).split(separator: "\n").last(where: { $0.hasPrefix("{") }),
-              let report = try? JSONDecoder().decode(TRLReport.self, from: Data(line.utf8)) else {
-            throw TRLBenchError("--trl: `\(command)` printed no JSON report line")
-        }
-        return report
     }
 
     func run() throws {
@@ -180,7 +137,7 @@ struct GRPOStepBench: ParsableCommand {
                             peak_rss_mb: Double(Clock.peakRSS()) / 1_048_576, gflops: flops / stepTime / 1e9,
                             peak_ratio: flops / stepTime / 1e9 / peak, logging_seconds: try loggingSeconds(rows.last ?? [:]))
         if trl {
-            let theirs = try runTRL()
+            let theirs = try TRLPeer.run(python: python, script: trlScript)
             report.trl = theirs
             report.speedup_vs_trl = theirs.median_step_seconds / stepTime
         }

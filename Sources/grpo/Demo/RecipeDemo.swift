@@ -22,65 +22,16 @@ struct RecipeDemo: ParsableCommand {
     @Option(help: "Held-out evaluations during GRPO every this many steps (default: the recipe's eval_steps).") var evalEvery: Int?
 
     func run() throws {
-        let start = Clock.now()
-        let root = URL(fileURLWithPath: stages.out)
-        let recipes = try stages.recipeFolder()
-        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        func stage(_ text: String) { print(String(format: "[%6.1fs] %@", Clock.now() - start, text)) }
-
-        // 1. Data: 3-digit addition, R1 format, disjoint seeded splits.
-        let task = try BuiltinTasks.make("arithmetic", options: TaskOptions(digits: 3, operations: ["+"]))
-        let splits = try makeDataset(task: task, train: 20_000, test: 200, seed: UInt64(stages.seed), format: .r1)
-        let data = root.appendingPathComponent("data")
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        let (trainFile, testFile) = (data.appendingPathComponent("train.jsonl"), data.appendingPathComponent("test.jsonl"))
-        try JSONL.write(splits.train, to: trainFile)
-        try JSONL.write(splits.test, to: testFile)
-        stage("data: \(splits.train.count) train / \(splits.test.count) test rows in \(data.path)")
-
-        // 2. Tokenizer trained on the task, 3. a tiny random model.
-        let tokenizerDir = root.appendingPathComponent("tokenizer")
-        try FileManager.default.createDirectory(at: tokenizerDir, withIntermediateDirectories: true)
-        let texts = try TrainTokenizer.texts(trainFile.path)
-        // The R1 tags are added tokens (one id each, as Qwen3's <think>): completions are 7 tokens shorter.
-        let tokenizer = try TrainTokenizer.train(texts: Array(texts.prefix(8000)), vocabSize: 512, specialTokens: ["<|endoftext|>"],
-                                                 addedTokens: ["<think>", "</think>", "<answer>", "</answer>"])
-        try tokenizer.save(to: tokenizerDir)
-        let initial = root.appendingPathComponent("init")
-        let model = try InitModel.create(preset: .tiny, tokenizerFolder: tokenizerDir, seed: UInt64(stages.seed))
-        try ModelCheckpoint.save(model, to: initial, tokenizerSource: tokenizerDir)
-        stage("tokenizer: \(tokenizer.vocabSize) tokens; model: tiny preset, \(model.config.parameterCount) parameters")
-
-        // The stages' configs: the recipe files, then this run's paths, seed and options.
-        func paths(_ modelPath: URL, _ output: URL) -> [String] {
-            ["model=\(modelPath.path)", "train_file=\(trainFile.path)", "eval_file=\(testFile.path)", "output_dir=\(output.path)",
-             "seed=\(stages.seed)"]
-        }
-        func options(_ pairs: [(String, Any?)]) -> [String] { pairs.compactMap { key, value in value.map { "\(key)=\($0)" } } }
-
-        // 4. SFT to the starting policy: it stops once held-out greedy accuracy reaches the recipe's target.
-        let sftDir = root.appendingPathComponent("sft")
-        try? FileManager.default.removeItem(at: sftDir)
-        let sft = try SFTConfig.resolve(try SettingsFile.entries(recipes.appendingPathComponent("sft.yaml").path)
-            + SettingsFile.overrides(paths(initial, sftDir) + options([("max_steps", stages.sftSteps),
-                                                                       ("stop_at_eval_accuracy", stages.sftTarget)]), source: "grpo demo"))
-        let sftRun = try SFTTrainer(config: sft).train()
-        guard let checkpoint = sftRun.checkpoint else { throw ValidationError("SFT wrote no checkpoint") }
-        stage(String(format: "SFT: %d steps, held-out greedy accuracy %.1f%%; curve (step: accuracy): %@", sftRun.steps,
-                     100 * (sftRun.evaluations.last?.metrics["eval/greedy"] ?? 0),
-                     sftRun.evaluations.map { String(format: "%d: %.1f%%", $0.step, 100 * ($0.metrics["eval/greedy"] ?? 0)) }
-                         .joined(separator: ", ")))
+        let demo = try DemoStages(stages)
+        let sft = try demo.startingPolicy()
         guard grpoSteps != 0 else { return }
 
         // 5. GRPO from the SFT checkpoint.
-        let grpoDir = root.appendingPathComponent("grpo")
-        try? FileManager.default.removeItem(at: grpoDir)
-        let grpo = try GRPOConfig.resolve(try SettingsFile.entries(recipes.appendingPathComponent("grpo.yaml").path)
-            + SettingsFile.overrides(paths(checkpoint, grpoDir) + options([("max_steps", grpoSteps), ("learning_rate", grpoLearningRate),
-                                                                           ("beta", grpoBeta), ("eval_steps", evalEvery)]),
-                                     source: "grpo demo"))
-        let grpoRun = try GRPOTrainer(config: grpo).train()
-        stage("GRPO: \(grpoRun.steps) steps; metrics in \(grpoDir.appendingPathComponent("metrics.jsonl").path)")
+        let grpoDir = demo.root.appendingPathComponent("grpo")
+        let (grpo, grpoRun) = try demo.train(GRPOConfig.self, recipe: "grpo.yaml", from: sft.checkpoint, into: grpoDir,
+                                             options: [("max_steps", grpoSteps), ("learning_rate", grpoLearningRate), ("beta", grpoBeta),
+                                                       ("eval_steps", evalEvery)]) { try GRPOTrainer(config: $0).train() }
+        demo.stage("GRPO: \(grpoRun.steps) steps; metrics in \(grpoDir.appendingPathComponent("metrics.jsonl").path)")
         if let first = grpoRun.evaluations.first?.metrics, let last = grpoRun.evaluations.last?.metrics {
             let k = grpo.evalNumSamples
             print("held-out (\(grpo.training.evalSamples) problems, \(k) samples at temperature \(grpo.evalTemperature ?? grpo.rollout.temperature)):")
@@ -91,9 +42,81 @@ struct RecipeDemo: ParsableCommand {
                   + grpoRun.evaluations.map { String(format: "%.0fs %.1f%%", $0.trainTime, 100 * ($0.metrics["eval/pass@1"] ?? 0)) }
                 .joined(separator: ", "))
         }
-        let report = try Report.write(runs: [sftDir, grpoDir], names: ["SFT", "GRPO"], title: "grpo demo (seed \(stages.seed))",
-                                      to: root.appendingPathComponent("report.html"))
-        stage("done; report: \(report.path) (open it in a browser)")
+        let report = try Report.write(runs: [sft.directory, grpoDir], names: ["SFT", "GRPO"], title: "grpo demo (seed \(stages.seed))",
+                                      to: demo.root.appendingPathComponent("report.html"))
+        demo.stage("done; report: \(report.path) (open it in a browser)")
+    }
+}
+
+/// The demo's stages up to the SFT starting policy, and a stage runner from the committed recipes
+/// (`recipes/demo/*.yaml` with this run's paths, seed and options), shared by `grpo demo` and
+/// `grpo demo ppo-vs-grpo`.
+struct DemoStages {
+    let options: DemoStageOptions
+    let root: URL
+    let recipes: URL
+    let start = Clock.now()
+    var trainFile: URL { root.appendingPathComponent("data/train.jsonl") }
+    var testFile: URL { root.appendingPathComponent("data/test.jsonl") }
+
+    init(_ options: DemoStageOptions) throws {
+        self.options = options
+        root = URL(fileURLWithPath: options.out)
+        recipes = try options.recipeFolder()
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+    }
+
+    func stage(_ text: String) { print(String(format: "[%6.1fs] %@", Clock.now() - start, text)) }
+
+    /// Data, tokenizer, a tiny random model and SFT (which stops once held-out greedy accuracy
+    /// reaches the recipe's target): the checkpoint the RL stages start from.
+    func startingPolicy() throws -> (checkpoint: URL, directory: URL) {
+        // 1. Data: 3-digit addition, R1 format, disjoint seeded splits.
+        let task = try BuiltinTasks.make("arithmetic", options: TaskOptions(digits: 3, operations: ["+"]))
+        let splits = try makeDataset(task: task, train: 20_000, test: 200, seed: UInt64(options.seed), format: .r1)
+        try FileManager.default.createDirectory(at: trainFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try JSONL.write(splits.train, to: trainFile)
+        try JSONL.write(splits.test, to: testFile)
+        stage("data: \(splits.train.count) train / \(splits.test.count) test rows in \(trainFile.deletingLastPathComponent().path)")
+
+        // 2. Tokenizer trained on the task, 3. a tiny random model.
+        let tokenizerDir = root.appendingPathComponent("tokenizer")
+        try FileManager.default.createDirectory(at: tokenizerDir, withIntermediateDirectories: true)
+        let texts = try TrainTokenizer.texts(trainFile.path)
+        // The R1 tags are added tokens (one id each, as Qwen3's <think>): completions are 7 tokens shorter.
+        let tokenizer = try TrainTokenizer.train(texts: Array(texts.prefix(8000)), vocabSize: 512, specialTokens: ["<|endoftext|>"],
+                                                 addedTokens: ["<think>", "</think>", "<answer>", "</answer>"])
+        try tokenizer.save(to: tokenizerDir)
+        let initial = root.appendingPathComponent("init")
+        let model = try InitModel.create(preset: .tiny, tokenizerFolder: tokenizerDir, seed: UInt64(options.seed))
+        try ModelCheckpoint.save(model, to: initial, tokenizerSource: tokenizerDir)
+        stage("tokenizer: \(tokenizer.vocabSize) tokens; model: tiny preset, \(model.config.parameterCount) parameters")
+
+        // 4. SFT to the starting policy.
+        let sftDir = root.appendingPathComponent("sft")
+        let (_, sftRun) = try train(SFTConfig.self, recipe: "sft.yaml", from: initial, into: sftDir,
+                                    options: [("max_steps", options.sftSteps), ("stop_at_eval_accuracy", options.sftTarget)]) {
+            try SFTTrainer(config: $0).train()
+        }
+        guard let checkpoint = sftRun.checkpoint else { throw ValidationError("SFT wrote no checkpoint") }
+        stage(String(format: "SFT: %d steps, held-out greedy accuracy %.1f%%; curve (step: accuracy): %@", sftRun.steps,
+                     100 * (sftRun.evaluations.last?.metrics["eval/greedy"] ?? 0),
+                     sftRun.evaluations.map { String(format: "%d: %.1f%%", $0.step, 100 * ($0.metrics["eval/greedy"] ?? 0)) }
+                         .joined(separator: ", ")))
+        return (checkpoint, sftDir)
+    }
+
+    /// Runs one stage from `recipe` in a fresh `output` folder: the recipe's settings, then this
+    /// run's paths and seed, then `options` (those given).
+    func train<C: TrainerSettings>(_ type: C.Type, recipe: String, from model: URL, into output: URL, options: [(String, Any?)],
+                                   _ run: (C) throws -> RunSummary) throws -> (C, RunSummary) {
+        try? FileManager.default.removeItem(at: output)
+        let paths = ["model=\(model.path)", "train_file=\(trainFile.path)", "eval_file=\(testFile.path)", "output_dir=\(output.path)",
+                     "seed=\(self.options.seed)"]
+        let given = options.compactMap { key, value in value.map { "\(key)=\($0)" } }
+        let config = try C.resolve(try SettingsFile.entries(recipes.appendingPathComponent(recipe).path)
+            + SettingsFile.overrides(paths + given, source: "grpo demo"))
+        return (config, try run(config))
     }
 }
 
