@@ -39,10 +39,17 @@ Settings (our Swift bench's):
 Progress (TRL's progress bar and its per-update metrics) goes to stderr; with --json, stdout holds one JSON line:
 {"trl", "torch", "median_step_seconds", "completion_tokens_per_second", "peak_rss_mb", "gradient_checkpointing",
 "gradient_checkpointing_active", "median_generate_seconds", "optimizer_steps_per_update"}.
-`gradient_checkpointing_active` is what the policy reported during training: PPOTrainer overrides Trainer.train(),
-where transformers turns checkpointing on, so the setting may have no effect. `optimizer_steps_per_update` counts
-AdamW steps per update: 4 normally (one per PPO epoch), but accelerate steps after every micro-batch (16) during the
-update that draws the dataloader's last batch (here the run's last update; see /work/notes/ppo-trl.md, trap 13).
+`gradient_checkpointing_active` is whether any module of the policy or value model had checkpointing on when an
+update was logged. It is False even with --gradient-checkpointing (checked with transformers 5.25): transformers
+turns checkpointing on inside Trainer.train(), which PPOTrainer overrides, so the setting has no effect here.
+`optimizer_steps_per_update` counts AdamW steps per update: 4 normally (one per PPO epoch, GA 4 over 16
+micro-batches), but 16 in the update that draws the dataloader's last batch (here the run's last update), because
+accelerate syncs every micro-batch at the end of a dataloader (/work/notes/ppo-trl.md, trap 13). An AdamW step
+takes ~4 ms here, so this adds ~50 ms to that update and does not move the median.
+
+Each update's progress line on stderr also shows the process CPU seconds: about 2x the wall time on a quiet machine.
+A ratio well below 2 means another process is competing for the 2 cores (the OpenMP threads then wait on each
+other and updates become several times slower), so rerun.
 """
 import argparse
 import contextlib
