@@ -237,22 +237,31 @@ public final class PPOTrainer: TrainingAlgorithm {
         let t = rollout.time
         let batch = PPOBatch(prompts: picked.map { prompts[chosen[$0]].ids }, responses: picked.map { responses[$0].ids }, responseTime: t)
         func rows(_ x: [Double]) -> [Double] { picked.flatMap { x[($0 * t)..<(($0 + 1) * t)] } }
-        let policyTape = Tape(), valueTape = Tape()
-        let (lp, entropy) = policy.tokenLogprobs(policyTape, batch.input, positions: batch.logprobPositions, targets: batch.targets,
-                                                 temperature: logitTemperature)
-        let v = value.scores(valueTape, batch.input, positions: batch.valuePositions)
         let count = picked.count * t
-        let input = PPOLoss.Input(rows: picked.count, time: t, valid: rows(rollout.validMask), validP1: rows(rollout.validP1Mask),
-                                  newLogprobs: PPOBatch.scatter(lp.values, cells: batch.logprobCells, count: count),
-                                  oldLogprobs: rows(processed.logprobs), advantages: rows(processed.advantages),
-                                  newValues: PPOBatch.scatter(v.values, cells: batch.valueCells, count: count),
-                                  oldValues: rows(processed.values), returns: rows(processed.returns))
-        let result = PPOLoss.compute(input, config.loss)
-        policyTape.backward(lp, seed: batch.logprobCells.map { Float(result.logprobGradient[$0] * scale) })
-        valueTape.backward(v, seed: batch.valueCells.map { Float(result.valueGradient[$0] * scale) })
+        func input(_ newLogprobs: [Double], _ newValues: [Double]) -> PPOLoss.Input {
+            PPOLoss.Input(rows: picked.count, time: t, valid: rows(rollout.validMask), validP1: rows(rollout.validP1Mask), newLogprobs: newLogprobs,
+                          oldLogprobs: rows(processed.logprobs), advantages: rows(processed.advantages), newValues: newValues,
+                          oldValues: rows(processed.values), returns: rows(processed.returns))
+        }
+        // The loss is pg(logprobs) + vf_coef * vf(values): each model's gradient needs only its own
+        // outputs, so each model runs forward and backward in turn and one tape is alive at a time.
+        var newLogprobs: [Double] = [], entropyMean = 0.0
+        do {
+            let tape = Tape()
+            let (lp, entropy) = policy.tokenLogprobs(tape, batch.input, positions: batch.logprobPositions, targets: batch.targets,
+                                                     temperature: logitTemperature)
+            newLogprobs = PPOBatch.scatter(lp.values, cells: batch.logprobCells, count: count)
+            let policyPart = PPOLoss.compute(input(newLogprobs, rows(processed.values)), config.loss)
+            tape.backward(lp, seed: batch.logprobCells.map { Float(policyPart.logprobGradient[$0] * scale) })
+            entropyMean = entropy.values.reduce(0.0) { $0 + Double($1) } / Double(max(entropy.count, 1))
+        }
+        let tape = Tape()
+        let v = value.scores(tape, batch.input, positions: batch.valuePositions)
+        let result = PPOLoss.compute(input(newLogprobs, PPOBatch.scatter(v.values, cells: batch.valueCells, count: count)), config.loss)
+        tape.backward(v, seed: batch.valueCells.map { Float(result.valueGradient[$0] * scale) })
         return ["policy/approxkl_avg": result.approxKL, "policy/clipfrac_avg": result.pgClipfrac, "loss/policy_avg": result.pgLoss,
                 "loss/value_avg": result.vfLoss, "val/clipfrac_avg": result.vfClipfrac, "val/ratio": result.ratioMean,
-                "policy/entropy_avg": entropy.values.reduce(0.0) { $0 + Double($1) } / Double(max(entropy.count, 1)),
+                "policy/entropy_avg": entropyMean,
                 "loss/total": result.loss]
     }
 }
