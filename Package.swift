@@ -44,7 +44,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .target(name: "Tokenization"),
         .target(name: "Tasks"),
-        .target(name: "Rewards", dependencies: ["Tasks"]),
+        .target(name: "Rewards", dependencies: ["Tasks", "Sandbox"]),
+        // Runs untrusted programs (code rewards): namespaces, limits, a fork server; C for fork/exec.
+        .target(name: "CSandbox", path: "Sources/CSandbox"),
+        .target(name: "Sandbox", dependencies: ["CSandbox"]),
         .executableTarget(
             name: "grpo",
             dependencies: [
@@ -55,6 +58,7 @@ let package = Package(
                 "Generation",
                 "Training",
                 "Tracking",
+                "Sandbox",
                 "Tasks",
                 "Rewards",
                 "Evaluation",
@@ -103,6 +107,7 @@ let package = Package(
         ),
         .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking"], exclude: ["Fixtures"]),
-        .testTarget(name: "RewardsTests", dependencies: ["Rewards", "Tasks"]),
+        .testTarget(name: "RewardsTests", dependencies: ["Rewards", "Tasks", "Sandbox"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
     ]
 )

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what swift-grpo needs on a fresh Debian/Ubuntu machine (OpenBLAS for GEMM), or says
-# clearly what to install by hand. Safe to run repeatedly: it does nothing when all is present.
+# Installs what swift-grpo needs on a fresh Debian/Ubuntu machine, or says clearly what to install by
+# hand: OpenBLAS (GEMM on CPUs without AVX2), bubblewrap (the sandbox of the code rewards) and
+# Python 3 (which those rewards run). Safe to run repeatedly: it does nothing when all is present.
 set -euo pipefail
 
 if ! command -v swift >/dev/null 2>&1; then
@@ -9,29 +10,32 @@ if ! command -v swift >/dev/null 2>&1; then
 fi
 
 if [ "$(uname -s)" = "Darwin" ]; then
-  exit 0  # BLAS comes from Accelerate.
+  exit 0  # BLAS comes from Accelerate; the sandbox is Linux-only.
 fi
 
 have_cblas() {
   echo '#include <cblas.h>' | cc -E -x c - >/dev/null 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libopenblas\.so'
 }
 
-if have_cblas; then
-  exit 0
-fi
+missing=()
+have_cblas || missing+=(libopenblas-dev)
+[ -x /usr/bin/bwrap ] || missing+=(bubblewrap)
+[ -x /usr/bin/python3 ] || missing+=(python3)
+[ ${#missing[@]} -eq 0 ] && exit 0
 
-echo "OpenBLAS (cblas.h, libopenblas) is missing: installing libopenblas-dev with apt-get..."
+echo "installing ${missing[*]} with apt-get..."
 if ! command -v apt-get >/dev/null 2>&1; then
-  echo "error: no apt-get here. Install OpenBLAS with its headers (cblas.h) by hand, e.g. 'dnf install openblas-devel'." >&2
+  echo "error: no apt-get here. Install by hand: OpenBLAS with its headers (cblas.h), bubblewrap, python3." >&2
   exit 1
 fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "error: installing libopenblas-dev needs root; run 'apt-get install libopenblas-dev' as root." >&2
+    echo "error: installing ${missing[*]} needs root; run 'apt-get install ${missing[*]}' as root." >&2
     exit 1
   fi
 fi
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libopenblas-dev
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 have_cblas || { echo "error: libopenblas-dev installed but cblas.h or libopenblas.so still not found." >&2; exit 1; }
+[ -x /usr/bin/bwrap ] || { echo "error: bubblewrap installed but /usr/bin/bwrap is missing." >&2; exit 1; }
