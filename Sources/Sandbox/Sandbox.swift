@@ -59,6 +59,12 @@ public final class Sandbox: Sendable {
         tool = nil
     }
 
+    /// Without any isolation layer: limits and the process-group kill only. For measuring what the
+    /// layers cost (grpo bench sandbox); it contains nothing.
+    public static func unconfined(limits: SandboxLimits = SandboxLimits(), python: String = "/usr/bin/python3") -> Sandbox {
+        Sandbox(limits: limits, python: python, isolation: .unconfined, tool: nil)
+    }
+
     init(limits: SandboxLimits, python: String, isolation: Isolation, tool: String?) {
         self.limits = limits
         self.python = python

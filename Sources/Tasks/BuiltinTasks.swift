@@ -1,6 +1,6 @@
 /// The registry of built-in tasks, by the names `grpo data make --task` and configs use.
 public enum BuiltinTasks {
-    public static let names = [ArithmeticTask.name, CountdownTask.name]
+    public static let names = [ArithmeticTask.name, CountdownTask.name, CodeTask.name]
 
     /// Builds the task `name` with `options`; an unknown name lists the known ones.
     public static func make(_ name: String, options: TaskOptions = TaskOptions()) throws -> any TaskGenerator {
@@ -20,6 +20,9 @@ public enum BuiltinTasks {
             return try CountdownTask(numberCount: options.numberCount ?? 3...4, maxNumber: options.maxNumber ?? 100,
                                      maxTarget: options.maxTarget ?? 1000,
                                      useEachNumberExactlyOnce: options.exactlyOnce ?? false)
+        case CodeTask.name:
+            try reject(options, allowed: [], task: name)
+            return try CodeTask()
         default:
             throw TaskError.unknownTask(name: name, known: names)
         }

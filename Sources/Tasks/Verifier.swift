@@ -7,12 +7,22 @@ public struct Verifier: Sendable {
     public let check: @Sendable (_ completion: String, _ columns: [String: JSONValue]) -> Bool?
     /// The completion's final answer as text, for majority voting (maj@k); nil when it has none.
     public let finalAnswer: @Sendable (_ completion: String) -> String?
+    /// Checks many completions at once, when that is cheaper than one by one (running code).
+    public let checkBatch: (@Sendable (_ completions: [String], _ columns: [[String: JSONValue]]) -> [Bool?])?
 
     public init(name: String, check: @escaping @Sendable (String, [String: JSONValue]) -> Bool?,
-                finalAnswer: @escaping @Sendable (String) -> String?) {
+                finalAnswer: @escaping @Sendable (String) -> String?,
+                checkBatch: (@Sendable ([String], [[String: JSONValue]]) -> [Bool?])? = nil) {
         self.name = name
         self.check = check
         self.finalAnswer = finalAnswer
+        self.checkBatch = checkBatch
+    }
+
+    /// Checks every completion against its row: through `checkBatch` when there is one.
+    public func checkAll(_ completions: [String], _ columns: [[String: JSONValue]]) -> [Bool?] {
+        if let checkBatch { return checkBatch(completions, columns) }
+        return zip(completions, columns).map { check($0, $1) }
     }
 }
 

@@ -1,4 +1,4 @@
-import Tasks
+@testable import Tasks
 import XCTest
 
 final class GeneratorTests: XCTestCase {
@@ -119,5 +119,24 @@ final class GeneratorTests: XCTestCase {
         XCTAssertThrowsError(try BuiltinTasks.make("countdown", options: TaskOptions(digits: 3)))
         XCTAssertThrowsError(try BuiltinTasks.make("countdown", options: TaskOptions(numberCount: 1...4)))
         XCTAssertNoThrow(try BuiltinTasks.make("arithmetic", options: TaskOptions(digits: 2, operations: ["+", "x", "-"])))
+    }
+}
+
+final class CodeTaskTests: XCTestCase {
+    func testProblemsAreSeededDistinctAndWellFormed() throws {
+        let a = try makeDataset(task: try CodeTask(), train: 300, test: 50, seed: 3, format: .r1)
+        let b = try makeDataset(task: try CodeTask(), train: 300, test: 50, seed: 3, format: .r1)
+        XCTAssertEqual(a.train, b.train)
+        XCTAssertTrue(Set(a.train.map(\.prompt)).isDisjoint(with: Set(a.test.map(\.prompt))))
+        for row in a.train.prefix(50) {
+            let tests = try XCTUnwrap(row.columns["tests"]?.arrayValue)
+            XCTAssertEqual(tests.count, 5)
+            XCTAssertTrue(tests.allSatisfy { $0.stringValue?.hasPrefix("assert f(") == true })
+            let completion = try XCTUnwrap(row.completionText)
+            XCTAssertTrue(completion.contains("<answer>```python\ndef f(x):\n"), completion)
+        }
+        // Python's floor division and modulo, not Swift's truncation.
+        XCTAssertEqual(CodeTask.pyFloorDiv(-7, 2), -4)
+        XCTAssertEqual(CodeTask.pyMod(-7, 3), 2)
     }
 }

@@ -1,5 +1,6 @@
 import Evaluation
 import Foundation
+import Rewards
 import Tasks
 import Transformer
 
@@ -35,9 +36,11 @@ struct HeldOutSet {
     let prompts: [[Int32]]
     let columns: [[String: JSONValue]]
 
+    /// For code (verifier `code`), also the share of completions that run (`eval/executable`).
     init?(policy: DecoderModel, codec: TextCodec, prompts: [TrainingPrompt], verifier: Verifier) {
         guard !prompts.isEmpty else { return nil }
-        evaluator = Evaluator(model: policy, decode: { codec.decode($0) }, eosTokenIDs: codec.eosTokenIDs, verifier: verifier)
+        let also = verifier.name == "code" ? (try? AnswerVerifiers.named("code_runs")).map { ["executable": $0] } ?? [:] : [:]
+        evaluator = Evaluator(model: policy, decode: { codec.decode($0) }, eosTokenIDs: codec.eosTokenIDs, verifier: verifier, also: also)
         self.prompts = prompts.map(\.ids)
         columns = prompts.map(\.columns)
     }

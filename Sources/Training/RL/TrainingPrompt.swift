@@ -23,7 +23,11 @@ public struct TrainingPrompt: Sendable {
             guard ids.count + completionTokens <= positions else {
                 throw RunSetupError.tooLong(file: path, row: i + 1, tokens: ids.count + completionTokens, limit: positions)
             }
-            return TrainingPrompt(text: text, ids: ids, columns: row.columns)
+            // The prompt as written reaches rewards as the `prompt` column, as TRL passes prompts to
+            // reward functions (HumanEval's tests complete it; reward models score it with the completion).
+            var columns = row.columns
+            if columns["prompt"] == nil, case .text(let raw) = row.prompt { columns["prompt"] = .string(raw) }
+            return TrainingPrompt(text: text, ids: ids, columns: columns)
         }
     }
 }

@@ -7,10 +7,13 @@ import Tokenization
 public struct PromptFormatter {
     let tokenizer: Tokenizer
     let template: ChatTemplate?
+    /// Put before a text prompt in the user message (e.g. how to answer a HumanEval function).
+    let instruction: String?
 
     /// With `useChatTemplate`, the tokenizer must have a chat template.
-    public init(tokenizer: Tokenizer, useChatTemplate: Bool, model: String) throws {
+    public init(tokenizer: Tokenizer, useChatTemplate: Bool, model: String, instruction: String? = nil) throws {
         self.tokenizer = tokenizer
+        self.instruction = instruction
         if useChatTemplate {
             guard let source = tokenizer.chatTemplate else { throw RunSetupError.noChatTemplate(model: model) }
             template = try ChatTemplate(source: source)
@@ -24,7 +27,8 @@ public struct PromptFormatter {
         switch row.prompt {
         case .text(let text):
             guard let template else { return text }
-            return try render(template, [["role": "user", "content": text]])
+            let content = instruction.map { "\($0)\n```python\n\(text)```" } ?? text
+            return try render(template, [["role": "user", "content": content]])
         case .messages(let messages):
             guard let template else { throw RunSetupError.messagesNeedChatTemplate(file: file) }
             return try render(template, messages.map { ["role": $0.role, "content": $0.content] })

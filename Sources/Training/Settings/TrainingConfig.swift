@@ -58,8 +58,8 @@ public struct TrainingConfig: Sendable, Equatable {
             SettingKey("use_chat_template", \.useChatTemplate, help: "wrap prompts with the tokenizer's chat template"),
             SettingKey("verifier", \.verifier, help: "how held-out completions are checked against their row (auto: the first reward "
                        + "function that is a verifier, else math_answer)",
-                       rule: SettingRule("(one of auto, \(Verifiers.names.joined(separator: ", ")))") {
-                           $0 == "auto" || Verifiers.names.contains($0) ? nil : "unknown verifier"
+                       rule: SettingRule("(one of auto, \(AnswerVerifiers.names.joined(separator: ", ")))") {
+                           $0 == "auto" || AnswerVerifiers.names.contains($0) ? nil : "unknown verifier"
                        }),
             SettingKey("report_to", \.reportTo, help: "where metrics go each logging step: jsonl (metrics.jsonl), tensorboard "
                        + "(events.out.tfevents.* in output_dir), or none",
@@ -160,11 +160,12 @@ extension MetricsReport: SettingChoice {}
 import TensorCore
 
 extension TrainingConfig {
-    /// The verifier `verifier` names; "auto" picks the first of `rewardFunctions` that is a
-    /// verifier, else math_answer.
+    /// The verifier `verifier` names; "auto": code when a reward function runs tests, else the first
+    /// of `rewardFunctions` that is a verifier, else math_answer.
     public func resolvedVerifier(rewardFunctions: [String] = []) throws -> Verifier {
-        let name = verifier == "auto" ? rewardFunctions.first(where: Verifiers.names.contains) ?? "math_answer" : verifier
-        return try Verifiers.named(name)
+        let automatic = rewardFunctions.contains { $0.hasPrefix("code_tests") } ? "code"
+            : rewardFunctions.first(where: Verifiers.names.contains) ?? "math_answer"
+        return try AnswerVerifiers.named(verifier == "auto" ? automatic : verifier)
     }
 }
 

@@ -5,7 +5,7 @@ import Foundation
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure speed against the machine's measured FLOP peak and memory bandwidth.",
-        subcommands: [GEMMBench.self, OpsBench.self, ForwardBench.self, GenerateBench.self, GRPOStepBench.self, PPOStepBench.self, PPOvsGRPOBench.self, TokenizerBench.self]
+        subcommands: [GEMMBench.self, OpsBench.self, ForwardBench.self, GenerateBench.self, GRPOStepBench.self, PPOStepBench.self, PPOvsGRPOBench.self, SandboxBench.self, TokenizerBench.self]
     )
 }
 

@@ -52,17 +52,36 @@ struct RecipeDemo: ParsableCommand {
 /// (`recipes/demo/*.yaml` with this run's paths, seed and options), shared by `grpo demo` and
 /// `grpo demo ppo-vs-grpo`.
 struct DemoStages {
+    /// The task a demo trains on, and what its tokenizer keeps whole.
+    struct Task {
+        let name: String
+        let options: TaskOptions
+        let vocabulary: Int
+        let addedTokens: [String]
+        let recipes: String
+
+        /// 3-digit addition (grpo demo): the R1 tags are added tokens (one id each, as Qwen3's
+        /// <think>), so completions are 7 tokens shorter.
+        static let addition = Task(name: "arithmetic", options: TaskOptions(digits: 3, operations: ["+"]), vocabulary: 512,
+                                   addedTokens: ["<think>", "</think>", "<answer>", "</answer>"], recipes: "demo")
+        /// Small Python functions (grpo demo code): the fences too.
+        static let code = Task(name: "code", options: TaskOptions(), vocabulary: 768,
+                               addedTokens: ["<think>", "</think>", "<answer>", "</answer>", "```python", "```"], recipes: "code")
+    }
+
     let options: DemoStageOptions
+    let task: Task
     let root: URL
     let recipes: URL
     let start = Clock.now()
     var trainFile: URL { root.appendingPathComponent("data/train.jsonl") }
     var testFile: URL { root.appendingPathComponent("data/test.jsonl") }
 
-    init(_ options: DemoStageOptions) throws {
+    init(_ options: DemoStageOptions, task: Task = .addition) throws {
         self.options = options
+        self.task = task
         root = URL(fileURLWithPath: options.out)
-        recipes = try options.recipeFolder()
+        recipes = try options.recipeFolder(task.recipes)
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
     }
 
@@ -71,9 +90,9 @@ struct DemoStages {
     /// Data, tokenizer, a tiny random model and SFT (which stops once held-out greedy accuracy
     /// reaches the recipe's target): the checkpoint the RL stages start from.
     func startingPolicy() throws -> (checkpoint: URL, directory: URL) {
-        // 1. Data: 3-digit addition, R1 format, disjoint seeded splits.
-        let task = try BuiltinTasks.make("arithmetic", options: TaskOptions(digits: 3, operations: ["+"]))
-        let splits = try makeDataset(task: task, train: 20_000, test: 200, seed: UInt64(options.seed), format: .r1)
+        // 1. Data: the task's problems, R1 format, disjoint seeded splits.
+        let generator = try BuiltinTasks.make(task.name, options: task.options)
+        let splits = try makeDataset(task: generator, train: 20_000, test: 200, seed: UInt64(options.seed), format: .r1)
         try FileManager.default.createDirectory(at: trainFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         try JSONL.write(splits.train, to: trainFile)
         try JSONL.write(splits.test, to: testFile)
@@ -83,9 +102,8 @@ struct DemoStages {
         let tokenizerDir = root.appendingPathComponent("tokenizer")
         try FileManager.default.createDirectory(at: tokenizerDir, withIntermediateDirectories: true)
         let texts = try TrainTokenizer.texts(trainFile.path)
-        // The R1 tags are added tokens (one id each, as Qwen3's <think>): completions are 7 tokens shorter.
-        let tokenizer = try TrainTokenizer.train(texts: Array(texts.prefix(8000)), vocabSize: 512, specialTokens: ["<|endoftext|>"],
-                                                 addedTokens: ["<think>", "</think>", "<answer>", "</answer>"])
+        let tokenizer = try TrainTokenizer.train(texts: Array(texts.prefix(8000)), vocabSize: task.vocabulary, specialTokens: ["<|endoftext|>"],
+                                                 addedTokens: task.addedTokens)
         try tokenizer.save(to: tokenizerDir)
         let initial = root.appendingPathComponent("init")
         let model = try InitModel.create(preset: .tiny, tokenizerFolder: tokenizerDir, seed: UInt64(options.seed))
@@ -138,15 +156,15 @@ struct DemoStageOptions: ParsableArguments {
             + (sftTarget.map { ["--sft-target", String($0)] } ?? [])
     }
 
-    /// --recipes, else recipes/demo under the working directory, else beside the binary's build folder.
-    func recipeFolder() throws -> URL {
+    /// --recipes, else recipes/<name> under the working directory, else beside the binary's build folder.
+    func recipeFolder(_ name: String = "demo") throws -> URL {
         if let recipes { return URL(fileURLWithPath: recipes) }
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        let candidates = [URL(fileURLWithPath: "recipes/demo"),
-                          binary.deletingLastPathComponent().appendingPathComponent("../../../recipes/demo").standardized]
+        let candidates = [URL(fileURLWithPath: "recipes/\(name)"),
+                          binary.deletingLastPathComponent().appendingPathComponent("../../../recipes/\(name)").standardized]
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.appendingPathComponent("sft.yaml").path) })
         else {
-            throw ValidationError("no recipes/demo/sft.yaml here: run from the repository root (as make demo does) or pass --recipes DIR")
+            throw ValidationError("no recipes/\(name)/sft.yaml here: run from the repository root (as make demo does) or pass --recipes DIR")
         }
         return found
     }
