@@ -127,6 +127,9 @@ extension Sandbox {
             finally:
                 os._exit(1)
         os.close(w_out); os.close(w_err); os.close(stdin)
+        # A pidfd turns "the child exited" into a readable fd, so select wakes on exit as on output.
+        try: exited = os.pidfd_open(pid)
+        except (AttributeError, OSError): exited = None
         bufs = {r_out: bytearray(), r_err: bytearray()}
         open_fds = [r_out, r_err]
         timed_out = over = False
@@ -144,8 +147,11 @@ extension Sandbox {
             if not open_fds and status is not None:
                 break
             # Once the program has exited, read what is left without waiting (a detached grandchild may hold the pipes).
-            wait = 0 if status is not None else min(max(left, 0), 0.05)
-            ready, _, _ = select.select(open_fds, [], [], wait) if open_fds else ([], [], [time.sleep(wait)])
+            # Without a pidfd, poll for the exit every millisecond once the pipes are closed.
+            watch = open_fds + ([exited] if exited is not None and status is None else [])
+            wait = 0 if status is not None else min(max(left, 0), 0.05 if exited is not None or open_fds else 0.001)
+            ready, _, _ = select.select(watch, [], [], wait) if watch else ([], [], [time.sleep(wait)])
+            ready = [fd for fd in ready if fd != exited]
             if status is not None and not ready:
                 break
             for fd in ready:
@@ -166,7 +172,7 @@ extension Sandbox {
             except OSError: pass
         if status is None:
             _, status = os.waitpid(pid, 0)
-        for fd in (r_out, r_err):
+        for fd in (r_out, r_err) + ((exited,) if exited is not None else ()):
             os.close(fd)
         result = {"i": i, "seconds": time.monotonic() - start, "timed_out": timed_out, "output_limit": over,
                   "stdout": bufs[r_out].decode("utf-8", "replace"), "stderr": bufs[r_err].decode("utf-8", "replace")}

@@ -81,7 +81,7 @@ public struct CodeTask: TaskGenerator {
     static func pyMod(_ a: Int, _ b: Int) -> Int { a - b * pyFloorDiv(a, b) }
 
     /// The grammar, with the constant k of this draw.
-    static func operations(k: Int, letter: Character) -> [Operation] {
+    static func operations(k: Int, letter: Character, other: Character) -> [Operation] {
         func ints(_ f: @escaping (Int) -> Int) -> (Value) -> Value? { { if case .int(let v) = $0 { .int(f(v)) } else { nil } } }
         func lists(_ f: @escaping ([Int]) -> [Int]) -> (Value) -> Value? { { if case .list(let v) = $0 { .list(f(v)) } else { nil } } }
         func listToInt(_ f: @escaping ([Int]) -> Int?) -> (Value) -> Value? { { if case .list(let v) = $0 { f(v).map { .int($0) } } else { nil } } }
@@ -94,6 +94,10 @@ public struct CodeTask: TaskGenerator {
             Operation(input: .int, output: .int, phrase: "squares it", python: "x * x", apply: ints { $0 * $0 }),
             Operation(input: .int, output: .int, phrase: "takes its remainder modulo \(k)", python: "x % \(k)", apply: ints { pyMod($0, k) }),
             Operation(input: .int, output: .int, phrase: "floor-divides it by \(k)", python: "x // \(k)", apply: ints { pyFloorDiv($0, k) }),
+            Operation(input: .int, output: .int, phrase: "negates it", python: "-x", apply: ints { -$0 }),
+            Operation(input: .int, output: .int, phrase: "takes its absolute value", python: "abs(x)", apply: ints { abs($0) }),
+            Operation(input: .int, output: .int, phrase: "takes the smaller of it and \(k)", python: "min(x, \(k))", apply: ints { min($0, k) }),
+            Operation(input: .int, output: .int, phrase: "takes the larger of it and \(k)", python: "max(x, \(k))", apply: ints { max($0, k) }),
             Operation(input: .list, output: .list, phrase: "adds \(k) to each element", python: "[v + \(k) for v in x]", apply: lists { $0.map { $0 + k } }),
             Operation(input: .list, output: .list, phrase: "multiplies each element by \(k)", python: "[v * \(k) for v in x]",
                       apply: lists { $0.map { $0 * k } }),
@@ -103,6 +107,12 @@ public struct CodeTask: TaskGenerator {
                       apply: lists { $0.filter { pyMod($0, 2) == 0 } }),
             Operation(input: .list, output: .list, phrase: "keeps the elements greater than \(k)", python: "[v for v in x if v > \(k)]",
                       apply: lists { $0.filter { $0 > k } }),
+            Operation(input: .list, output: .list, phrase: "subtracts \(k) from each element", python: "[v - \(k) for v in x]",
+                      apply: lists { $0.map { $0 - k } }),
+            Operation(input: .list, output: .list, phrase: "keeps the odd elements", python: "[v for v in x if v % 2 == 1]",
+                      apply: lists { $0.filter { pyMod($0, 2) == 1 } }),
+            Operation(input: .list, output: .int, phrase: "returns how many elements equal \(k)", python: "x.count(\(k))",
+                      apply: listToInt { $0.filter { $0 == k }.count }),
             Operation(input: .list, output: .int, phrase: "returns the sum", python: "sum(x)", apply: listToInt { $0.reduce(0, +) }),
             Operation(input: .list, output: .int, phrase: "returns the length", python: "len(x)", apply: listToInt { $0.count }),
             Operation(input: .list, output: .int, phrase: "returns the largest element", python: "max(x)", apply: listToInt { $0.max() }),
@@ -114,8 +124,10 @@ public struct CodeTask: TaskGenerator {
             Operation(input: .string, output: .string, phrase: "keeps its first \(k) characters", python: "x[:\(k)]",
                       apply: strings { String($0.prefix(k)) }),
             Operation(input: .string, output: .string, phrase: "repeats it twice", python: "x + x", apply: strings { $0 + $0 }),
-            Operation(input: .string, output: .string, phrase: "replaces each '\(letter)' with 'z'", python: "x.replace('\(letter)', 'z')",
-                      apply: strings { $0.replacingOccurrences(of: String(letter), with: "z") }),
+            Operation(input: .string, output: .string, phrase: "replaces each '\(letter)' with '\(other)'", python: "x.replace('\(letter)', '\(other)')",
+                      apply: strings { $0.replacingOccurrences(of: String(letter), with: String(other)) }),
+            Operation(input: .string, output: .string, phrase: "keeps its last \(k) characters", python: "x[-\(k):]",
+                      apply: strings { String($0.suffix(k)) }),
             Operation(input: .string, output: .int, phrase: "returns the length", python: "len(x)", apply: stringToInt { $0.count }),
             Operation(input: .string, output: .int, phrase: "returns the number of '\(letter)' characters", python: "x.count('\(letter)')",
                       apply: stringToInt { s in s.filter { $0 == letter }.count }),
@@ -136,8 +148,9 @@ public struct CodeTask: TaskGenerator {
 
     public func problem(using random: inout SeededRandom) throws -> Problem {
         for _ in 0..<1000 {
-            let k = random.int(in: 2...5), letter = random.element(of: Self.letters)
-            let grammar = Self.operations(k: k, letter: letter)
+            let k = random.int(in: 1...9), letter = random.element(of: Self.letters)
+            let other = random.element(of: Self.letters.filter { $0 != letter })
+            let grammar = Self.operations(k: k, letter: letter, other: other)
             let start = random.element(of: Kind.allCases)
             var chain: [Operation] = [], kind = start
             for _ in 0..<random.int(in: steps) {

@@ -59,6 +59,7 @@ struct DemoStages {
         let vocabulary: Int
         let addedTokens: [String]
         let recipes: String
+        var trainRows = 20_000
 
         /// 3-digit addition (grpo demo): the R1 tags are added tokens (one id each, as Qwen3's
         /// <think>), so completions are 7 tokens shorter.
@@ -66,7 +67,8 @@ struct DemoStages {
                                    addedTokens: ["<think>", "</think>", "<answer>", "</answer>"], recipes: "demo")
         /// Small Python functions (grpo demo code): the fences too.
         static let code = Task(name: "code", options: TaskOptions(), vocabulary: 768,
-                               addedTokens: ["<think>", "</think>", "<answer>", "</answer>", "```python", "```"], recipes: "code")
+                               addedTokens: ["<think>", "</think>", "<answer>", "</answer>", "```python", "```"], recipes: "code",
+                               trainRows: 6000)
     }
 
     let options: DemoStageOptions
@@ -92,7 +94,7 @@ struct DemoStages {
     func startingPolicy() throws -> (checkpoint: URL, directory: URL) {
         // 1. Data: the task's problems, R1 format, disjoint seeded splits.
         let generator = try BuiltinTasks.make(task.name, options: task.options)
-        let splits = try makeDataset(task: generator, train: 20_000, test: 200, seed: UInt64(options.seed), format: .r1)
+        let splits = try makeDataset(task: generator, train: task.trainRows, test: 200, seed: UInt64(options.seed), format: .r1)
         try FileManager.default.createDirectory(at: trainFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         try JSONL.write(splits.train, to: trainFile)
         try JSONL.write(splits.test, to: testFile)
