@@ -79,7 +79,8 @@ final class GeneratorTests: XCTestCase {
     }
 
     func testTargetCompletionsVerifyInEveryFormat() throws {
-        for name in BuiltinTasks.names {
+        // The code task's completions run in the sandbox: CodeRewardTests checks them in Python.
+        for name in BuiltinTasks.names where name != CodeTask.name {
             let task = try BuiltinTasks.make(name)
             for format in PromptFormat.all {
                 let data = try makeDataset(task: task, train: 50, test: 50, seed: 9, format: format)
@@ -109,7 +110,7 @@ final class GeneratorTests: XCTestCase {
 
     func testRegistryErrors() {
         XCTAssertThrowsError(try BuiltinTasks.make("sudoku")) { error in
-            XCTAssertEqual("\(error)", "unknown task 'sudoku'; known tasks: arithmetic, countdown")
+            XCTAssertEqual("\(error)", "unknown task 'sudoku'; known tasks: arithmetic, countdown, code")
         }
         XCTAssertThrowsError(try BuiltinTasks.make("arithmetic", options: TaskOptions(digits: 12)))
         XCTAssertThrowsError(try BuiltinTasks.make("arithmetic", options: TaskOptions(operations: ["^"])))
