@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .target(name: "Tokenization"),
         .target(name: "Tasks"),
-        .target(name: "Rewards", dependencies: ["Tasks", "Sandbox"]),
+        .target(name: "Rewards", dependencies: ["Tasks", "Sandbox", "CSandbox"]),
         // Runs untrusted programs (code rewards): namespaces, limits, a fork server; C for fork/exec.
         .target(name: "CSandbox", path: "Sources/CSandbox"),
         .target(name: "Sandbox", dependencies: ["CSandbox"]),

@@ -10,6 +10,8 @@ public enum RewardError: Error, LocalizedError, CustomStringConvertible, Equatab
     case wrongScoreCount(reward: String, expected: Int, actual: Int)
     /// A reward did not return within the runner's timeout.
     case timedOut(reward: String, seconds: Double)
+    /// An external reward command failed: it could not start, died, or wrote something else than a rewards line.
+    case commandFailed(reward: String, reason: String)
     /// A reward option out of range.
     case invalidOption(reward: String, option: String, expected: String, actual: String)
 
@@ -23,6 +25,8 @@ public enum RewardError: Error, LocalizedError, CustomStringConvertible, Equatab
             "reward '\(reward)' returned \(actual) scores for \(expected) completions"
         case let .timedOut(reward, seconds):
             "reward '\(reward)' did not return within \(seconds) s"
+        case let .commandFailed(reward, reason):
+            "reward '\(reward)': \(reason)"
         case let .invalidOption(reward, option, expected, actual):
             "reward '\(reward)': option '\(option)' expected \(expected), got \(actual)"
         }

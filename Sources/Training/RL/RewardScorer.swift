@@ -20,11 +20,17 @@ public final class RewardScorer {
         lastMessage = runner.rewards.map { _ in nil }
     }
 
-    /// The rewards `config` names, with its weights and timeout: built-in names, and `rm:PATH` for a
-    /// reward model (a sequence-classification folder).
+    /// The rewards `config` names, with its weights and timeout: built-in names, `rm:PATH[?column=value]`
+    /// for a reward model (a sequence-classification folder; with a selector it judges only the rows
+    /// whose column holds that value), and `command:PATH [ARGS]` for an external reward process.
     public convenience init(_ config: RewardConfig) throws {
         let rewards = try zip(config.functions, config.resolvedWeights).map { name, weight -> any Reward in
-            name.hasPrefix("rm:") ? try RewardModelReward.load(String(name.dropFirst(3)), weight: weight) : try BuiltinRewards.make(name, weight: weight)
+            if name.hasPrefix("rm:") { return try RewardModelReward.load(String(name.dropFirst(3)), weight: weight) }
+            if name.hasPrefix("command:") {
+                // Its own timeout ends the process a little before the runner gives up on the call.
+                return try CommandReward(command: String(name.dropFirst(8)), weight: weight, timeout: max(config.timeout - 0.5, config.timeout * 0.9))
+            }
+            return try BuiltinRewards.make(name, weight: weight)
         }
         self.init(runner: RewardRunner(rewards: rewards, timeout: config.timeout), maxUnjudgeableSteps: config.maxUnjudgeableSteps)
     }

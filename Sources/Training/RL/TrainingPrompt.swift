@@ -16,7 +16,14 @@ public struct TrainingPrompt: Sendable {
     /// leave room for `completionTokens` new tokens within the model's `positions`.
     public static func load(_ path: String, formatter: PromptFormatter, codec: TextCodec, positions: Int, completionTokens: Int,
                             skipBadLines: Bool, log: (String) -> Void) throws -> [TrainingPrompt] {
-        try DatasetFile.rows(path, skipBadLines: skipBadLines, log: log).enumerated().map { i, row in
+        try load(rows: try DatasetFile.rows(path, skipBadLines: skipBadLines, log: log), file: path, formatter: formatter, codec: codec,
+                 positions: positions, completionTokens: completionTokens)
+    }
+
+    /// The prompts of rows already read from `file`.
+    public static func load(rows: [Row], file path: String, formatter: PromptFormatter, codec: TextCodec, positions: Int,
+                            completionTokens: Int) throws -> [TrainingPrompt] {
+        try rows.enumerated().map { i, row in
             let text = try formatter.text(row, file: path)
             let ids = try codec.encode(text)
             guard !ids.isEmpty else { throw RunSetupError.missingColumn(file: path, row: i + 1, column: "prompt (non-empty)") }

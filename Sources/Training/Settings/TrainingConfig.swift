@@ -124,6 +124,16 @@ public struct RewardConfig: Sendable, Equatable {
     /// One weight per function.
     public var resolvedWeights: [Double] { weights.isEmpty ? functions.map { _ in 1 } : weights }
 
+    /// The rules of every key and across keys (as a trainer's settings get them).
+    public func check() throws {
+        for key in Self.keys {
+            if let reason = key.check(self) { throw SettingsError.badValue(source: "settings", key: key.name, reason: reason) }
+        }
+        do { try validate() } catch let error as InvalidSetting {
+            throw SettingsError.invalid(source: "settings", key: error.key, reason: error.reason)
+        }
+    }
+
     func validate() throws {
         if !weights.isEmpty && weights.count != functions.count {
             throw InvalidSetting("reward_weights", "\(weights.count) weights for \(functions.count) reward functions")
