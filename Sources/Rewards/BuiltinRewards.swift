@@ -2,7 +2,7 @@
 /// build the types directly for other options.
 public enum BuiltinRewards {
     public static let names = ["math_answer", "format", "soft_format", "countdown", "equation_steps", "reference_steps", "length",
-                               "code_runs", "code_tests", "code_tests_binary"]
+                               "consistency", "code_runs", "code_tests", "code_tests_binary"]
 
     public static func make(_ name: String, weight: Double = 1) throws -> any Reward {
         switch name {
@@ -13,6 +13,7 @@ public enum BuiltinRewards {
         case "equation_steps": EquationStepsReward(weight: weight)
         case "reference_steps": ReferenceStepsReward(weight: weight)
         case "length": try LengthPenalty(weight: weight)
+        case "consistency": ConsistencyReward(weight: weight)
         case "code_runs": CodeReward(.runs, weight: weight, sandbox: try SharedSandbox.get())
         case "code_tests": CodeReward(.tests, weight: weight, sandbox: try SharedSandbox.get())
         case "code_tests_binary": CodeReward(.testsBinary, weight: weight, sandbox: try SharedSandbox.get())

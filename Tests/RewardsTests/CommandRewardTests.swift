@@ -104,3 +104,25 @@ final class CommandRewardTests: XCTestCase {
         XCTAssertEqual(message, RewardError.wrongScoreCount(reward: "command:short.sh", expected: 2, actual: 1).description)
     }
 }
+
+/// `NAME?column=value`: a reward that judges only the selected rows.
+final class SelectedRewardTests: XCTestCase {
+    func testOnlySelectedRowsAreJudgedAndSpecsParse() throws {
+        let reward = try SelectedReward(try BuiltinRewards.make("math_answer"), column: "kind", value: "math")
+        let columns: [[String: JSONValue]] = [["kind": "math", "answer": "5"], ["kind": "general", "answer": "5"], ["kind": "math", "answer": "7"]]
+        XCTAssertEqual(try reward.score(completions: ["<answer>5</answer>", "<answer>5</answer>", "<answer>5</answer>"], columns: columns),
+                       [1, nil, 0])
+        XCTAssertEqual(try reward.score(completions: ["x"], columns: [["kind": "general"]]), [nil])
+        XCTAssertEqual(reward.name, "math_answer?kind=math")
+        XCTAssertEqual(try SelectedReward.split("format").name, "format")
+        XCTAssertNil(try SelectedReward.split("format").selector)
+        let split = try SelectedReward.split("rm:runs/rm/checkpoint-10?kind=general")
+        XCTAssertEqual(split.name, "rm:runs/rm/checkpoint-10")
+        XCTAssertEqual(split.selector?.column, "kind")
+        XCTAssertEqual(split.selector?.value, "general")
+        for bad in ["format?kind", "format?=x", "command:/x ?a b=c"] {
+            XCTAssertThrowsError(try SelectedReward.split(bad)) { error in XCTAssertTrue("\(error)".contains("?column=value"), "\(error)") }
+        }
+        XCTAssertThrowsError(try SelectedReward(try BuiltinRewards.make("equation_steps"), column: "kind", value: "math"))
+    }
+}

@@ -36,3 +36,19 @@ final class FormatRewardTests: XCTestCase {
         }
     }
 }
+
+/// The language-consistency reward: the share of reasoning characters in the arithmetic alphabet.
+final class ConsistencyRewardTests: XCTestCase {
+    func testShareOfTheAlphabet() throws {
+        let reward = ConsistencyReward()
+        let scores = try reward.score(completions: ["<think>12+30=42</think> <answer>42</answer>", "<think>12 plus 30</think><answer>42</answer>",
+                                                    "<think></think><answer></answer>", "Sure! It is 4."],
+                                      columns: [[:], [:], [:], [:]])
+        XCTAssertEqual(scores[0], 1)
+        // "12plus3042": 6 of 10 characters are digits.
+        XCTAssertEqual(scores[1] ?? .nan, 0.6, accuracy: 1e-12)
+        XCTAssertEqual(scores[2], 0)
+        // "Sure!Itis4.": the 4 and the period of 11.
+        XCTAssertEqual(scores[3] ?? .nan, 2.0 / 11, accuracy: 1e-12)
+    }
+}

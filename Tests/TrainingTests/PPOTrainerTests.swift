@@ -118,7 +118,7 @@ final class RewardModelRewardTests: XCTestCase {
         }
         XCTAssertGreaterThan(Set(expected.map { ($0 * 1e4).rounded() }).count, 1, "the rows score differently")
         // With a selector (rm:PATH?kind=general) only the selected rows are judged, with the same scores.
-        let selective = try RewardModelReward(name: "rm", model: model, codec: CharCodec(), only: (column: "kind", value: "general"))
+        let selective = try SelectedReward(try RewardModelReward(name: "rm", model: model, codec: CharCodec()), column: "kind", value: "general")
         var kinds = columns
         kinds[0]["kind"] = "general"
         kinds[2]["kind"] = "general"
@@ -126,9 +126,7 @@ final class RewardModelRewardTests: XCTestCase {
         let selected = try selective.score(completions: completions, columns: kinds)
         XCTAssertNil(selected[1])
         assertElementsClose([selected[0] ?? .nan, selected[2] ?? .nan], [expected[0], expected[2]], accuracy: 1e-5)
-        XCTAssertThrowsError(try RewardModelReward.load("/nowhere?kind", weight: 1)) { error in
-            XCTAssertTrue("\(error)".contains("?column=value"), "\(error)")
-        }
+        XCTAssertEqual(selective.name, "rm?kind=general")
         XCTAssertThrowsError(try RewardModelReward(name: "rm", model: fixture.model(), codec: CharCodec())) { error in
             XCTAssertTrue("\(error)".contains("sequence-classification"), "\(error)")
         }

@@ -20,17 +20,22 @@ public final class RewardScorer {
         lastMessage = runner.rewards.map { _ in nil }
     }
 
-    /// The rewards `config` names, with its weights and timeout: built-in names, `rm:PATH[?column=value]`
-    /// for a reward model (a sequence-classification folder; with a selector it judges only the rows
-    /// whose column holds that value), and `command:PATH [ARGS]` for an external reward process.
+    /// The rewards `config` names, with its weights and timeout: built-in names, `rm:PATH` for a
+    /// reward model (a sequence-classification folder), `command:PATH [ARGS]` for an external reward
+    /// process; any of them with `?column=value` judges only the rows whose column holds that value.
     public convenience init(_ config: RewardConfig) throws {
-        let rewards = try zip(config.functions, config.resolvedWeights).map { name, weight -> any Reward in
-            if name.hasPrefix("rm:") { return try RewardModelReward.load(String(name.dropFirst(3)), weight: weight) }
-            if name.hasPrefix("command:") {
+        let rewards = try zip(config.functions, config.resolvedWeights).map { spec, weight -> any Reward in
+            let (name, selector) = try SelectedReward.split(spec)
+            let reward: any Reward
+            if name.hasPrefix("rm:") {
+                reward = try RewardModelReward.load(String(name.dropFirst(3)), weight: weight)
+            } else if name.hasPrefix("command:") {
                 // Its own timeout ends the process a little before the runner gives up on the call.
-                return try CommandReward(command: String(name.dropFirst(8)), weight: weight, timeout: max(config.timeout - 0.5, config.timeout * 0.9))
+                reward = try CommandReward(command: String(name.dropFirst(8)), weight: weight, timeout: max(config.timeout - 0.5, config.timeout * 0.9))
+            } else {
+                reward = try BuiltinRewards.make(name, weight: weight)
             }
-            return try BuiltinRewards.make(name, weight: weight)
+            return try selector.map { try SelectedReward(reward, column: $0.column, value: $0.value) } ?? reward
         }
         self.init(runner: RewardRunner(rewards: rewards, timeout: config.timeout), maxUnjudgeableSteps: config.maxUnjudgeableSteps)
     }

@@ -21,7 +21,7 @@ public struct TrainingLoop {
     public init() {}
 
     /// Metrics reported as their last value in a logging window rather than its mean.
-    static let lastValueMetrics: Set = ["learning_rate", "grad_norm", "epoch", "wall_time", "train_time", "memory/peak_rss_mb"]
+    static let lastValueMetrics: Set = ["learning_rate", "grad_norm", "epoch", "wall_time", "train_time", "memory/peak_rss_mb", "num_tokens"]
 
     static func isLastValue(_ key: String) -> Bool {
         lastValueMetrics.contains(key) || key.hasSuffix("/failures") || key.hasSuffix("/timeouts")

@@ -35,11 +35,24 @@ public struct PromptFormatter {
         }
     }
 
-    private func render(_ template: ChatTemplate, _ messages: [[String: String]]) throws -> String {
+    /// The prompt of `row` followed by a reply (a preference pair's chosen or rejected side): text is
+    /// appended to the prompt text; messages continue the conversation through the chat template
+    /// (without a generation prompt). Whether the reply was conversational is returned too.
+    public func text(_ row: Row, reply: [ChatMessage]?, orText replyText: String?, file: String) throws -> (text: String, conversational: Bool) {
+        if let replyText { return (try text(row, file: file) + replyText, false) }
+        guard let template else { throw RunSetupError.messagesNeedChatTemplate(file: file) }
+        let prompt: [ChatMessage] = switch row.prompt {
+        case .text(let text): [ChatMessage(role: "user", content: text)]
+        case .messages(let messages): messages
+        }
+        return (try render(template, (prompt + (reply ?? [])).map { ["role": $0.role, "content": $0.content] }, generationPrompt: false), true)
+    }
+
+    private func render(_ template: ChatTemplate, _ messages: [[String: String]], generationPrompt: Bool = true) throws -> String {
         var extra: [String: JinjaValue] = [:]
         if let bos = tokenizer.config.bosToken { extra["bos_token"] = .string(bos) }
         if let eos = tokenizer.config.eosToken { extra["eos_token"] = .string(eos) }
-        return try template.render(messages: messages, addGenerationPrompt: true, extra: extra)
+        return try template.render(messages: messages, addGenerationPrompt: generationPrompt, extra: extra)
     }
 }
 

@@ -9,6 +9,8 @@ public enum RunSetupError: Error, LocalizedError, CustomStringConvertible, Equat
     case emptyDataset(file: String)
     case missingColumn(file: String, row: Int, column: String)
     case tooLong(file: String, row: Int, tokens: Int, limit: Int)
+    /// The model cannot serve this trainer (e.g. a classifier with several labels as a reward model).
+    case unsupported(model: String, reason: String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,8 @@ public enum RunSetupError: Error, LocalizedError, CustomStringConvertible, Equat
             return "\(file): row \(row) has no `\(column)` column"
         case let .tooLong(file, row, tokens, limit):
             return "\(file): row \(row) is \(tokens) tokens, more than the \(limit) the run allows"
+        case let .unsupported(model, reason):
+            return "\(model): \(reason)"
         }
     }
 

@@ -7,8 +7,36 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data",
         abstract: "Make JSONL datasets from the built-in tasks.",
-        subcommands: [Make.self]
+        subcommands: [Make.self, Preferences.self]
     )
+
+    /// `grpo data preferences --train N --test M --seed S --out DIR`.
+    struct Preferences: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write preference pairs (polite, short answers preferred over rude or rambling ones) and general prompts.",
+            discussion: """
+                DIR/pairs-train.jsonl and DIR/pairs-test.jsonl hold {prompt, chosen, rejected, kind} rows for grpo train rm;                 DIR/general-train.jsonl and DIR/general-test.jsonl hold {prompt, kind, answer, completion} rows whose completions                 mix the styles. Held-out rows use questions train never asks. The same seed gives the same files.
+                """)
+
+        @Option(help: "Rows per training file.") var train = 2000
+        @Option(help: "Rows per held-out file.") var test = 200
+        @Option(help: "Random seed.") var seed: UInt64 = 0
+        @Option(help: "The directory to write into (created if missing).") var out: String
+
+        func validate() throws {
+            guard train >= 1, test >= 1 else { throw ValidationError("--train and --test must be >= 1, got \(train) and \(test)") }
+        }
+
+        func run() throws {
+            let task = ChatPreferences(), directory = URL(fileURLWithPath: out)
+            for split in ["train", "test"] {
+                let count = split == "train" ? train : test
+                try JSONL.write(task.pairs(count: count, split: split, seed: seed), to: directory.appendingPathComponent("pairs-\(split).jsonl"))
+                try JSONL.write(task.prompts(count: count, split: split, seed: seed), to: directory.appendingPathComponent("general-\(split).jsonl"))
+            }
+            print("wrote pairs-{train,test}.jsonl and general-{train,test}.jsonl (\(train)/\(test) rows each) to \(directory.path)")
+        }
+    }
 
     /// `grpo data make --task NAME --train N --test M --seed S --out DIR`.
     struct Make: ParsableCommand {

@@ -7,8 +7,10 @@ import Transformer
 /// `grpo score`: each token's log-probability given the tokens before it.
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print each token's log-probability given the tokens before it.",
-        discussion: "STRING is tokenized without added special tokens unless the tokenizer's post-processor adds them.")
+        abstract: "Print each token's log-probability given the tokens before it, or a reward model's score of the text.",
+        discussion: "STRING is tokenized without added special tokens unless the tokenizer's post-processor adds them. A reward model "
+            + "(a sequence-classification folder, e.g. from grpo train rm) prints its score, read as in training: the end token "
+            + "appended, the score at the last non-padding token.")
 
     @Option(help: "A model folder or .gguf file.") var model: String
     @Option(help: "The text to score.") var text: String
@@ -17,6 +19,12 @@ struct Score: ParsableCommand {
     func run() throws {
         let bundle = try ModelBundle.load(model)
         let (decoder, tokenizer) = (bundle.model, bundle.tokenizer)
+        if decoder.config.scoreLabels == 1 {
+            let sequence = RewardSequence(model: decoder, codec: bundle.codec)
+            let ids = try sequence.ids(text, codec: bundle.codec)
+            let score = sequence.scores(decoder, [ids], batchSize: 1)[0]
+            return print(json ? "{\"ids\":\(ids.map(Int.init)),\"score\":\(score)}" : String(format: "score %.6f", score))
+        }
         let ids = try tokenizer.encode(text, addSpecialTokens: true).map(Int32.init)
         guard !ids.isEmpty else { throw ValidationError("--text encodes to no tokens") }
         var logprobs: [Double?] = [nil]

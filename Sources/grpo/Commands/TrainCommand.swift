@@ -5,8 +5,8 @@ import Training
 /// `grpo train sft|grpo`: the trainers, configured by YAML with `--set key=value` overrides.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a model (supervised fine-tuning, GRPO or PPO).",
-        subcommands: [SFTCommand.self, GRPOCommand.self, PPOCommand.self])
+        abstract: "Train a model (supervised fine-tuning, GRPO, PPO or a reward model).",
+        subcommands: [SFTCommand.self, GRPOCommand.self, PPOCommand.self, RewardModelCommand.self])
 }
 
 /// A `grpo train X` command: resolve the trainer's settings, print them or train.
@@ -57,5 +57,16 @@ struct PPOCommand: TrainerCommand {
 
     static func train(_ config: PPOConfig, _ options: TrainOptions) throws {
         try PPOTrainer(config: config, skipBadLines: options.skipBadLines).train(resume: options.resume)
+    }
+}
+
+struct RewardModelCommand: TrainerCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm", abstract: "A reward model from preference pairs (TRL's RewardTrainer semantics): prompt, chosen, rejected rows.",
+        discussion: keysHelp("Config keys (TRL's RewardConfig names)"))
+    @OptionGroup var options: TrainOptions
+
+    static func train(_ config: RewardModelConfig, _ options: TrainOptions) throws {
+        try RewardModelTrainer(config: config, skipBadLines: options.skipBadLines).train(resume: options.resume)
     }
 }
