@@ -13,6 +13,20 @@ extension Sandbox {
     /// never the trainer.
     public func runBatch(_ jobs: [(program: String, stdin: String)], workers: Int = ProcessInfo.processInfo.activeProcessorCount)
         -> [SandboxResult] {
+        // Identical jobs (a group's repeated completions) run once and share the result.
+        var unique: [(program: String, stdin: String)] = [], slot: [Int] = [], seen: [String: Int] = [:]
+        for job in jobs {
+            let key = job.program + "\u{0}" + job.stdin
+            if let known = seen[key] { slot.append(known); continue }
+            seen[key] = unique.count
+            slot.append(unique.count)
+            unique.append(job)
+        }
+        let results = runDistinct(unique, workers: workers)
+        return slot.map { results[$0] }
+    }
+
+    func runDistinct(_ jobs: [(program: String, stdin: String)], workers: Int) -> [SandboxResult] {
         guard !jobs.isEmpty else { return [] }
         let shares = (0..<max(1, min(workers, jobs.count))).map { w in Array(stride(from: w, to: jobs.count, by: max(1, min(workers, jobs.count)))) }
         let results = ResultSlots(count: jobs.count)

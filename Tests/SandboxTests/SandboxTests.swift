@@ -47,6 +47,18 @@ final class SandboxTests: XCTestCase {
         XCTAssertEqual(single.stdout, results[5].stdout)
     }
 
+    /// Identical jobs in a batch run once: a program printing random bytes prints the same for each copy,
+    /// and differently for another stdin.
+    func testIdenticalJobsRunOnce() throws {
+        let s = try sandbox()
+        let program = "import os, sys\nprint(sys.stdin.read().strip(), os.urandom(8).hex())"
+        let results = s.runBatch([(program, "a"), (program, "b"), (program, "a"), (program, "a")], workers: 2)
+        XCTAssertEqual(results.map(\.stdout.first), ["a", "b", "a", "a"])
+        XCTAssertEqual(results[0].stdout, results[2].stdout)
+        XCTAssertEqual(results[0].stdout, results[3].stdout)
+        XCTAssertNotEqual(results[0].stdout.dropFirst(), results[1].stdout.dropFirst())
+    }
+
     /// Many trivial programs a second through the batch path (the code rewards' path); the per-program
     /// isolation of `run` is slower (it starts a container and an interpreter each time).
     func testBatchThroughput() throws {
