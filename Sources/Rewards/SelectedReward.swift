@@ -1,7 +1,7 @@
 import Tasks
 
 /// A reward that judges only the rows whose `column` holds `value` (`NAME?column=value` in
-/// reward_funcs), and says cannot-judge (nil) for the others: rule rewards on reasoning rows and a
+/// reward_funcs; `value` may list alternatives, `a|b`), and says cannot-judge (nil) for the others: rule rewards on reasoning rows and a
 /// reward model on general ones, in one run (DeepSeek-R1's final stage).
 public struct SelectedReward: Reward {
     public let inner: any Reward
@@ -32,7 +32,8 @@ public struct SelectedReward: Reward {
     }
 
     public func score(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
-        let judged = columns.map { Self.text($0[column]) == value }
+        let accepted = Set(value.split(separator: "|", omittingEmptySubsequences: false).map(String.init))
+        let judged = columns.map { Self.text($0[column]).map(accepted.contains) ?? false }
         let picked = judged.indices.filter { judged[$0] }
         guard !picked.isEmpty else { return completions.map { _ in nil } }
         let scores = try inner.score(completions: picked.map { completions[$0] }, columns: picked.map { columns[$0] })

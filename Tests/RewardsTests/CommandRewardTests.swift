@@ -114,6 +114,9 @@ final class SelectedRewardTests: XCTestCase {
                        [1, nil, 0])
         XCTAssertEqual(try reward.score(completions: ["x"], columns: [["kind": "general"]]), [nil])
         XCTAssertEqual(reward.name, "math_answer?kind=math")
+        let either = try SelectedReward(try BuiltinRewards.make("format"), column: "kind", value: "math|code")
+        XCTAssertEqual(try either.score(completions: ["x", "x", "x"], columns: [["kind": "code"], ["kind": "general"], ["kind": "math"]]),
+                       [0, nil, 0])
         XCTAssertEqual(try SelectedReward.split("format").name, "format")
         XCTAssertNil(try SelectedReward.split("format").selector)
         let split = try SelectedReward.split("rm:runs/rm/checkpoint-10?kind=general")
