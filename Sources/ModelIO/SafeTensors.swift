@@ -99,7 +99,50 @@ public final class SafeTensorsFile {
             infos.append(Info(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
         }
         infos.sort { ($0.begin, $0.name) < ($1.begin, $1.name) }
+        if let duplicate = duplicateKey(header, distinctKeys: root.count) {
+            throw ModelIOError.corrupt(file: file, reason: "header names \(duplicate) more than once")
+        }
+        // Each tensor owns its bytes: a later one starting inside an earlier one's range would
+        // make writing one tensor change another. Empty tensors own no bytes.
+        var previous: Info?
+        for info in infos where info.end > info.begin {
+            if let p = previous, info.begin < p.end {
+                throw ModelIOError.corrupt(file: file, reason: "tensor '\(info.name)' data_offsets [\(info.begin), \(info.end)] "
+                                               + "overlap tensor '\(p.name)' [\(p.begin), \(p.end)]")
+            }
+            previous = info
+        }
         return (infos, metadata)
+    }
+
+    /// A top-level key the header JSON gives more than once ("tensor 'x'"), which
+    /// JSONSerialization would silently resolve to one of them; nil when the header has
+    /// `distinctKeys` keys, as parsed.
+    static func duplicateKey(_ header: Data, distinctKeys: Int) -> String? {
+        var keys: [Data] = []
+        var depth = 0, inString = false, escaped = false, start = 0
+        var lastString: Data?
+        for (i, byte) in header.enumerated() {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    lastString = header.subdata(in: (header.startIndex + start)..<(header.startIndex + i))
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true; start = i + 1
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            case UInt8(ascii: ":") where depth == 1: if let key = lastString { keys.append(key) }
+            default: break
+            }
+            if byte != UInt8(ascii: ":") && !(byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09) { lastString = nil }
+        }
+        guard keys.count != distinctKeys else { return nil }
+        var seen = Set<Data>()
+        let repeated = keys.first { !seen.insert($0).inserted }
+        return repeated.map { "tensor '\(String(decoding: $0, as: UTF8.self))'" } ?? "a key (written with different escapes)"
     }
 
     /// The tensor names, in file order.

@@ -102,6 +102,28 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertThrowsError(try SafeTensorsFile(url: ints).tensor("i")) { XCTAssertTrue("\($0)".contains("I64")) }
     }
 
+    /// Two tensors sharing bytes, or one name given twice (JSONSerialization keeps one), are
+    /// refused with both names; empty tensors may sit anywhere.
+    func testOverlappingOrDuplicatedTensorsAreRefused() throws {
+        expectError(try rawFile("overlap.safetensors", header: [
+            "a": ["dtype": "F32", "shape": [4], "data_offsets": [0, 16]],
+            "b": ["dtype": "F32", "shape": [4], "data_offsets": [8, 24]],
+        ], dataBytes: 24), "tensor 'b' data_offsets [8, 24] overlap tensor 'a' [0, 16]")
+        let json = #"{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"a":{"dtype":"F32","shape":[4],"data_offsets":[16,32]}}"#
+        var data = Data()
+        withUnsafeBytes(of: UInt64(json.utf8.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(contentsOf: Array(json.utf8) + [UInt8](repeating: 0, count: 32))
+        let duplicate = dir.appendingPathComponent("duplicate.safetensors")
+        try data.write(to: duplicate)
+        expectError(duplicate, "header names tensor 'a' more than once")
+        XCTAssertNoThrow(try SafeTensorsFile(url: try rawFile("empty.safetensors", header: [
+            "a": ["dtype": "F32", "shape": [4], "data_offsets": [0, 16]],
+            "e": ["dtype": "F32", "shape": [0], "data_offsets": [8, 8]],
+            "b": ["dtype": "F32", "shape": [2], "data_offsets": [16, 24]],
+            "__metadata__": ["format": "pt", "note": "a \"quoted\": {value}"],
+        ], dataBytes: 24)))
+    }
+
     func testShardedCheckpoint() throws {
         var rng = SeededGenerator(seed: 4)
         let a = rng.normal([4]), b = rng.normal([2, 3])
