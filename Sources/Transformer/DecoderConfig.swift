@@ -103,11 +103,14 @@ public struct DecoderConfig: Sendable, Equatable {
         if let act = try json.optionalString("hidden_act") ?? json.optionalString("hidden_activation"), act != "silu" {
             throw ModelIOError.unsupported(file: json.file, field: "hidden_act", value: "'\(act)' (only 'silu')")
         }
-        for (name, value) in [("vocab_size", config.vocabSize), ("hidden_size", hidden), ("intermediate_size", config.intermediateSize),
-                              ("num_hidden_layers", config.layerCount), ("num_attention_heads", heads),
-                              ("num_key_value_heads", config.kvHeadCount), ("head_dim", config.headDim)] where value <= 0 {
+        let sizes = [("vocab_size", config.vocabSize), ("hidden_size", hidden), ("intermediate_size", config.intermediateSize),
+                     ("num_hidden_layers", config.layerCount), ("num_attention_heads", heads),
+                     ("num_key_value_heads", config.kvHeadCount), ("head_dim", config.headDim),
+                     ("max_position_embeddings", config.maxPositionEmbeddings)]
+        for (name, value) in sizes where value <= 0 {
             throw ModelIOError.config(file: json.file, field: name, reason: "must be positive, got \(value)")
         }
+        try checkSizes(config, sizes: sizes, file: json.file)
         guard heads % config.kvHeadCount == 0 else {
             throw ModelIOError.config(file: json.file, field: "num_key_value_heads",
                                       reason: "\(config.kvHeadCount) does not divide num_attention_heads \(heads)")
@@ -118,23 +121,51 @@ public struct DecoderConfig: Sendable, Equatable {
         return config
     }
 
-    /// rope_theta from `rope_parameters` (5.x) or `rope_theta` (4.x); any scaling other than the
-    /// default is an error that names it.
+    /// The largest dimension a config may give (vocab_size, hidden_size, ...): 2^24.
+    public static let maxDimension = 1 << 24
+    /// The most layers a config may give.
+    public static let maxLayers = 1000
+
+    /// Bounds the sizes a file gives before anything is allocated from them: every dimension at
+    /// most `maxDimension`, at most `maxLayers` layers, and the fp32 parameters (counted with
+    /// overflow checks) within `memoryBytes`, the machine's physical memory.
+    static func checkSizes(_ config: DecoderConfig, sizes: [(String, Int)], file: String,
+                           memoryBytes: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+        for (name, value) in sizes where value > (name == "num_hidden_layers" ? maxLayers : maxDimension) {
+            let limit = name == "num_hidden_layers" ? "\(maxLayers)" : "\(maxDimension) (2^24)"
+            throw ModelIOError.config(file: file, field: name, reason: "must be at most \(limit), got \(value)")
+        }
+        let count = DecoderLayout(config).checkedParameterCount
+        let bytes = count.map { $0.multipliedReportingOverflow(by: 4) }.flatMap { $0.overflow ? nil : $0.partialValue }
+        guard let bytes, UInt64(bytes) <= memoryBytes else {
+            let gib = { (b: UInt64) in String(format: "%.1f GiB", Double(b) / 1_073_741_824) }
+            throw ModelIOError.config(file: file, field: "vocab_size, hidden_size, intermediate_size, num_hidden_layers",
+                                      reason: "the model would have \(count.map(String.init) ?? "more than 2^63") parameters "
+                                          + "(\(bytes.map { gib(UInt64($0)) } ?? "more than 2^63 bytes") in fp32), more than this "
+                                          + "machine's \(gib(memoryBytes)) of physical memory (vocab_size \(config.vocabSize), "
+                                          + "hidden_size \(config.hiddenSize), intermediate_size \(config.intermediateSize), "
+                                          + "num_hidden_layers \(config.layerCount))")
+        }
+    }
+
+    /// rope_theta from `rope_parameters` (5.x) or `rope_theta` (4.x), finite and positive. A RoPE
+    /// type other than the default, in `rope_parameters` or `rope_scaling` (either may be present),
+    /// is an error that names it: the unscaled rotation would give other logits than the model's.
     private static func ropeTheta(_ json: JSONConfig) throws -> Double {
-        if let params = try json.optionalObject("rope_parameters") {
-            let type = try params.optionalString("rope_type") ?? params.optionalString("type") ?? "default"
+        let parameters = try json.optionalObject("rope_parameters")
+        for (field, object) in [("rope_parameters", parameters), ("rope_scaling", try json.optionalObject("rope_scaling"))] {
+            guard let object else { continue }
+            let type = try object.optionalString("rope_type") ?? object.optionalString("type") ?? "default"
             guard type == "default" else {
-                throw ModelIOError.unsupported(file: json.file, field: "rope_parameters.rope_type", value: "'\(type)' (only 'default')")
-            }
-            return try params.optionalDouble("rope_theta") ?? json.optionalDouble("rope_theta") ?? 10_000
-        }
-        if let scaling = try json.optionalObject("rope_scaling") {
-            let type = try scaling.optionalString("rope_type") ?? scaling.optionalString("type") ?? "default"
-            guard type == "default" else {
-                throw ModelIOError.unsupported(file: json.file, field: "rope_scaling type", value: "'\(type)' (only 'default')")
+                throw ModelIOError.unsupported(file: json.file, field: "\(field).rope_type",
+                                               value: "'\(type)' (only 'default'; scaled RoPE is not implemented)")
             }
         }
-        return try json.optionalDouble("rope_theta") ?? 10_000
+        let theta = try parameters?.optionalDouble("rope_theta") ?? json.optionalDouble("rope_theta") ?? 10_000
+        guard theta > 0, Float(theta).isFinite else {
+            throw ModelIOError.config(file: json.file, field: "rope_theta", reason: "must be a finite number > 0, got \(theta)")
+        }
+        return theta
     }
 
     /// Rejects sliding-window attention, which these decoders do not implement.

@@ -41,6 +41,23 @@ public struct DecoderLayout {
 
     public var parameterCount: Int { specs.reduce(0) { $0 + $1.shape.reduce(1, *) } }
 
+    /// The parameter count, or nil when it does not fit an Int (sizes from a hostile file).
+    public var checkedParameterCount: Int? {
+        var total = 0
+        for (_, shape) in specs {
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                if overflow { return nil }
+                count = product
+            }
+            let (sum, overflow) = total.addingReportingOverflow(count)
+            if overflow { return nil }
+            total = sum
+        }
+        return total
+    }
+
     /// Whether a tensor is a norm weight or a bias (no weight decay, as Hugging Face's Trainer).
     public static func isNormOrBias(_ name: String) -> Bool {
         name.hasSuffix(".bias") || name.hasSuffix("norm.weight")

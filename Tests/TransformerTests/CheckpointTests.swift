@@ -64,6 +64,37 @@ final class CheckpointTests: XCTestCase {
         expectLoadError(try fixtureCopy("qwen2") { $0["hidden_size"] = "wide" }, ["hidden_size", "expected an integer"])
     }
 
+    /// Sizes from a hostile config.json are bounded before anything is allocated from them, and
+    /// RoPE settings the decoder would not honour are refused, each by field with its limit.
+    func testHostileSizesAndRopeSettingsAreRefused() throws {
+        expectLoadError(try fixtureCopy("llama") { $0["vocab_size"] = 1_000_000_000_000 },
+                        ["vocab_size", "at most 16777216 (2^24), got 1000000000000"])
+        expectLoadError(try fixtureCopy("llama") { $0["vocab_size"] = 1 << 62 }, ["vocab_size", "at most 16777216"])
+        expectLoadError(try fixtureCopy("llama") { $0["intermediate_size"] = 1 << 40 }, ["intermediate_size", "at most 16777216"])
+        expectLoadError(try fixtureCopy("llama") { $0["num_hidden_layers"] = 1_000_000_000 },
+                        ["num_hidden_layers", "at most 1000, got 1000000000"])
+        // Each size within its limit, the whole beyond any machine's memory: 2^24 x 2^16 x 3 per layer.
+        expectLoadError(try fixtureCopy("qwen2") {
+            $0["intermediate_size"] = 1 << 24
+            $0["hidden_size"] = 1 << 16
+        }, ["parameters", "GiB of physical memory", "intermediate_size 16777216"])
+        XCTAssertThrowsError(try DecoderConfig.checkSizes(
+            DecoderConfig(modelType: "qwen2", vocabSize: 1000, hiddenSize: 64, intermediateSize: 128, layerCount: 2, headCount: 4,
+                          kvHeadCount: 2), sizes: [], file: "c.json", memoryBytes: 1 << 16)) {
+            XCTAssertTrue("\($0)".contains("more than this machine's 0.0 GiB"), "\($0)")
+        }
+        expectLoadError(try fixtureCopy("llama") { $0["max_position_embeddings"] = 0 }, ["max_position_embeddings", "must be positive, got 0"])
+        expectLoadError(try fixtureCopy("llama") { $0["rope_parameters"] = ["rope_type": "default", "rope_theta": 0.0] },
+                        ["rope_theta", "finite number > 0, got 0.0"])
+        expectLoadError(try fixtureCopy("llama") {
+            $0["rope_parameters"] = nil
+            $0["rope_theta"] = -5.0
+        }, ["rope_theta", "got -5.0"])
+        // A saved folder has rope_parameters; rope_scaling added beside it is not ignored.
+        expectLoadError(try fixtureCopy("qwen2") { $0["rope_scaling"] = ["rope_type": "yarn", "factor": 4.0] },
+                        ["rope_scaling.rope_type", "'yarn'", "not implemented"])
+    }
+
     func testLoaderChecksEveryTensor() throws {
         // A config that expects biases the file lacks: the missing tensor is named.
         expectLoadError(try fixtureCopy("qwen3") { $0["attention_bias"] = true }, ["model.layers.0.self_attn.q_proj.bias", "not found"])

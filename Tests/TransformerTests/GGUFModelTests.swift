@@ -112,8 +112,10 @@ final class GGUFModelTests: XCTestCase {
                             "1 tensor(s) not used by the model: 'outpux.weight'")
         // Sizes in the metadata that disagree with the tensors fail before the model is allocated.
         let layers = Array("llama.block_count".utf8) + [4, 0, 0, 0]  // key, UINT32
+        try expectLoadError(replacing: layers + [3, 0, 0, 0], with: layers + [0xE7, 0x03, 0, 0],
+                            "field 'llama.block_count': 999 layers, but the file has 30 tensors")
         try expectLoadError(replacing: layers + [3, 0, 0, 0], with: layers + [0xFF, 0xFF, 0xFF, 0x7F],
-                            "field 'llama.block_count': 2147483647 layers, but the file has 30 tensors")
+                            "field 'num_hidden_layers': must be at most 1000, got 2147483647")
         let hidden = Array("llama.embedding_length".utf8) + [4, 0, 0, 0]
         try expectLoadError(replacing: hidden + [32, 0, 0, 0], with: hidden + [64, 0, 0, 0],
                             "tensor 'model.embed_tokens.weight (GGUF token_embd.weight)': shape [48, 32], expected [48, 64]")
