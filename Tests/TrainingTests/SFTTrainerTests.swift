@@ -116,15 +116,38 @@ final class SFTTrainerTests: XCTestCase {
         assertBitwiseEqual(Array(reloaded.parameters.values.buffer), Array(straight.parameters.values.buffer))
     }
 
-    /// A checkpoint whose trainer_state.json names another step than its folder is refused.
+    /// A checkpoint whose trainer_state.json names another step than its folder, or a negative
+    /// one, is refused rather than trusted.
     func testResumeRefusesAStateThatDisagreesWithItsFolder() throws {
-        try trainer(try config("bad"), freshModel()).train(loop: quiet(stopAfter: 4))
-        let stateURL = dir.appendingPathComponent("bad/checkpoint-4/trainer_state.json")
-        let text = try String(contentsOf: stateURL, encoding: .utf8).replacingOccurrences(of: "\"global_step\" : 4", with: "\"global_step\" : 3")
-        try text.write(to: stateURL, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try trainer(try config("bad"), freshModel()).train(resume: true, loop: quiet())) { error in
-            XCTAssertTrue("\(error)".contains("global_step 3 but the folder is checkpoint-4"), "\(error)")
+        for (step, message) in [("3", "global_step 3 but the folder is checkpoint-4"), ("-3", "field 'global_step' missing or malformed")] {
+            let output = "bad\(step)"
+            try trainer(try config(output), freshModel()).train(loop: quiet(stopAfter: 4))
+            let stateURL = dir.appendingPathComponent("\(output)/checkpoint-4/trainer_state.json")
+            let text = try String(contentsOf: stateURL, encoding: .utf8)
+                .replacingOccurrences(of: "\"global_step\" : 4", with: "\"global_step\" : \(step)")
+            try text.write(to: stateURL, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try trainer(try config(output), freshModel()).train(resume: true, loop: quiet())) { error in
+                XCTAssertEqual("\(error)", "\(stateURL.path): \(message)")
+            }
         }
+    }
+
+    /// An output_dir that is a file, under one, or in a kernel file system is refused with its path
+    /// and what it is, before any step; a missing folder is created with its parents.
+    func testOutputDirMustBeAWritableFolder() throws {
+        let file = dir.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: file)
+        let cases = [(file.path, "it is a file"), (file.path + "/sub/run", "it cannot be created (\(file.path) is a file)"),
+                     ("/proc/grpo-run", "it is inside /proc, a kernel file system"), ("/sys/run", "it is inside /sys, a kernel file system")]
+        for (path, reason) in cases {
+            XCTAssertThrowsError(try trainer(try config("unused", ["output_dir=\(path)"]), freshModel()).train(loop: quiet())) { error in
+                XCTAssertTrue(error is CheckpointError, "\(path): \(error)")
+                XCTAssertEqual("\(error)", "\(path): cannot write: output_dir must be a writable folder; \(reason)")
+            }
+        }
+        let nested = dir.appendingPathComponent("new/nested/run")
+        XCTAssertEqual(try TrainingCheckpoint.outputFolder(nested.path).path, nested.path)
+        XCTAssertEqual(TrainingCheckpoint.isFolder(nested), true)
     }
 
     func testLossFallsAndKeepsTheLastCheckpoints() throws {

@@ -76,6 +76,40 @@ public struct ModelState: CheckpointPart {
 public enum TrainingCheckpoint {
     static let prefix = "checkpoint-"
 
+    /// The run's output_dir, created if missing: a writable folder on a disk, else an error that
+    /// names the path, what it is and what was expected.
+    public static func outputFolder(_ path: String) throws -> URL {
+        func refuse(_ reason: String) -> CheckpointError { .unwritable(file: path, reason: "output_dir must be a writable folder; \(reason)") }
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        for system in ["/proc", "/sys", "/dev"] where url.path == system || url.path.hasPrefix(system + "/") {
+            throw refuse("it is inside \(system), a kernel file system")
+        }
+        if let isFolder = isFolder(url) {
+            guard isFolder else { throw refuse("it is a file") }
+        } else {
+            do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+                throw refuse("it cannot be created (\(creationFailure(url, error)))")
+            }
+        }
+        guard access(url.path, W_OK | X_OK) == 0 else { throw refuse("it is not writable (\(String(cString: strerror(errno))))") }
+        return URL(fileURLWithPath: path)
+    }
+
+    /// Whether a path is a folder; nil when nothing is there.
+    static func isFolder(_ url: URL) -> Bool? {
+        var folder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &folder) ? folder.boolValue : nil
+    }
+
+    /// Why a folder could not be created: a file in the way, else the system's reason.
+    static func creationFailure(_ url: URL, _ error: Error) -> String {
+        var ancestor = url.deletingLastPathComponent()
+        while isFolder(ancestor) == nil && ancestor.path != "/" { ancestor = ancestor.deletingLastPathComponent() }
+        if isFolder(ancestor) == false { return "\(ancestor.path) is a file" }
+        let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
+        return posix.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription
+    }
+
     /// Writes checkpoint-<state.step> and removes the oldest beyond `keep` (0 keeps all).
     @discardableResult
     public static func save(_ parts: [any CheckpointPart], state: TrainerState, outputDirectory: URL, keep: Int) throws -> URL {

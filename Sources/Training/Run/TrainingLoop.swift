@@ -31,8 +31,7 @@ public struct TrainingLoop {
     @discardableResult
     public func run(_ algorithm: any TrainingAlgorithm, resume: Bool) throws -> RunSummary {
         let settings = algorithm.settings.training
-        let output = URL(fileURLWithPath: settings.outputDir)
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        let output = try TrainingCheckpoint.outputFolder(settings.outputDir)
         var state = TrainerState()
         if resume {
             let (restored, folder) = try TrainingCheckpoint.resume(algorithm.checkpointParts, outputDirectory: output)
