@@ -23,6 +23,7 @@ struct Score: ParsableCommand {
             let sequence = RewardSequence(model: decoder, codec: bundle.codec)
             let ids = try sequence.ids(text, codec: bundle.codec)
             let score = sequence.scores(decoder, [ids], batchSize: 1)[0]
+            if json, !score.isFinite { throw nonFinite("the score", Double(score)) }
             return print(json ? "{\"ids\":\(ids.map(Int.init)),\"score\":\(score)}" : String(format: "score %.6f", score))
         }
         let ids = try tokenizer.encode(text, addSpecialTokens: true).map(Int32.init)
@@ -35,6 +36,9 @@ struct Score: ParsableCommand {
             logprobs += lp.values.map { Double($0) }
         }
         let total = logprobs.compactMap { $0 }.reduce(0, +)
+        if json, let i = logprobs.firstIndex(where: { $0?.isFinite == false }), let bad = logprobs[i] {
+            throw nonFinite("the log-probability of token \(i)", bad)
+        }
         if json {
             let object: [String: Any] = ["ids": ids.map(Int.init), "logprobs": logprobs.map { $0 as Any? ?? NSNull() }, "total": total]
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -47,5 +51,11 @@ struct Score: ParsableCommand {
                   + (logprobs[i].map { String(format: "%.5f", $0) } ?? "-"))
         }
         print(String(format: "total %.5f", total))
+    }
+
+    /// JSON has no NaN or infinity: a model that gives one is named rather than left to the encoder.
+    func nonFinite(_ what: String, _ value: Double) -> RunSetupError {
+        .unsupported(model: model, reason: "--json: \(what) is \(value), which JSON cannot hold; the model's weights give "
+                         + "non-finite numbers (NaN or Inf?); without --json the values are printed")
     }
 }
