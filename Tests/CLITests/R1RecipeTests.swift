@@ -13,11 +13,11 @@ final class R1RecipeTests: XCTestCase {
     /// The committed recipe with a few steps per stage and little data.
     func smallRecipe() throws -> String {
         var text = try String(contentsOf: Self.recipe, encoding: .utf8)
-        for (from, to) in [("max_steps: 250", "max_steps: 2"), ("save_steps: 250", "save_steps: 2"), ("max_steps: 400", "max_steps: 2"),
+        for (from, to) in [("max_steps: 800", "max_steps: 2"), ("save_steps: 800", "save_steps: 2"), ("max_steps: 400", "max_steps: 2"),
                            ("save_steps: 400", "save_steps: 2"), ("max_steps: 120", "max_steps: 2"), ("save_steps: 120", "save_steps: 2"),
-                           ("eval_steps: 120", "eval_steps: 2"), ("max_steps: 600", "max_steps: 2"), ("save_steps: 600", "save_steps: 2"),
-                           ("prompts: 3000", "prompts: 8"), ("_train: 3000", "_train: 60"), ("_train: 1500", "_train: 40"),
-                           ("_test: 100", "_test: 6"), ("general_test: 50", "general_test: 4"), ("cold_start_per_task: 400", "cold_start_per_task: 20"),
+                           ("eval_steps: 120", "eval_steps: 2"), ("max_steps: 1000", "max_steps: 2"), ("save_steps: 1000", "save_steps: 2"),
+                           ("prompts: 12000", "prompts: 8"), ("_train: 6000", "_train: 60"), ("_train: 1500", "_train: 40"),
+                           ("_test: 100", "_test: 6"), ("general_test: 50", "general_test: 4"), ("cold_start_per_task: 4000", "cold_start_per_task: 20"),
                            ("vocab_size: 1024", "vocab_size: 400"), ("per_device_train_batch_size: 64", "per_device_train_batch_size: 16")] {
             XCTAssertTrue(text.contains(from), from)
             text = text.replacingOccurrences(of: from, with: to)
