@@ -18,7 +18,7 @@ public struct ChatMessage: Sendable, Hashable, Codable {
     }
 
     /// A list of messages, or nil when `json` is not an array of messages.
-    static func list(_ json: JSONValue) -> [ChatMessage]? {
+    public static func list(_ json: JSONValue) -> [ChatMessage]? {
         guard let items = json.arrayValue else { return nil }
         let messages = items.compactMap(ChatMessage.init(json:))
         return messages.count == items.count ? messages : nil

@@ -76,7 +76,7 @@ public final class RewardModelTrainer: TrainingAlgorithm {
         -> PreferencePair {
         func side(_ column: String) throws -> [Int32] {
             let value = row.columns[column]
-            let messages = value.flatMap(Self.messages)
+            let messages = value.flatMap(ChatMessage.list).flatMap { $0.isEmpty ? nil : $0 }
             guard value?.stringValue != nil || messages != nil else {
                 throw RunSetupError.missingColumn(file: file, row: index + 1, column: "\(column) (text or a list of {role, content} messages)")
             }
@@ -91,15 +91,6 @@ public final class RewardModelTrainer: TrainingAlgorithm {
             margin = number
         }
         return PreferencePair(chosen: try side("chosen"), rejected: try side("rejected"), margin: margin)
-    }
-
-    static func messages(_ value: JSONValue) -> [ChatMessage]? {
-        guard case .array(let items) = value, !items.isEmpty else { return nil }
-        let messages = items.compactMap { item -> ChatMessage? in
-            guard case .object(let o) = item, let role = o["role"]?.stringValue, let content = o["content"]?.stringValue else { return nil }
-            return ChatMessage(role: role, content: content)
-        }
-        return messages.count == items.count ? messages : nil
     }
 
     // MARK: - TrainingAlgorithm
