@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Generation", dependencies: ["TensorCore", "Transformer"]),
         .target(name: "Tracking"),
         .target(name: "Training",
-                dependencies: ["TensorCore", "ModelIO", "Transformer", "Generation", "Tasks", "Rewards", "Tokenization", "Evaluation",
+                dependencies: ["CKernels", "TensorCore", "ModelIO", "Transformer", "Generation", "Tasks", "Rewards", "Tokenization", "Evaluation",
                                "Tracking"]),
         .target(name: "Evaluation", dependencies: ["TensorCore", "Transformer", "Generation", "Tasks"]),
         .target(name: "TestSupport", dependencies: ["TensorCore"]),

@@ -1,5 +1,7 @@
 import ArgumentParser
 import CKernels
+import Foundation
+import Training
 
 @main
 struct GRPO: ParsableCommand {
@@ -12,6 +14,16 @@ struct GRPO: ParsableCommand {
     /// Lines reach a log or a pipe as they are printed (stdout is block-buffered off a terminal).
     static func main() {
         ck_line_buffer_stdout()
-        main(nil)
+        ck_ignore_file_size_signal()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as TrainingError where error.exitStatus != nil {
+            // Stopped by SIGINT / SIGTERM with a checkpoint: the status a shell expects (130 / 143).
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            Foundation.exit(error.exitStatus ?? 1)
+        } catch {
+            exit(withError: error)
+        }
     }
 }

@@ -12,17 +12,18 @@ final class HostileInputTests: XCTestCase {
         XCTAssertFalse(result.err.contains("Fatal error") || result.err.contains("NSCocoaErrorDomain"), result.err, file: file, line: line)
     }
 
-    /// A model whose weights give NaN: `score --json` names the problem instead of the JSON encoder's.
+    /// A model whose finite weights overflow to NaN log-probabilities: `score --json` names the
+    /// problem instead of the JSON encoder's. (NaN weights themselves are refused at load: FaultTests.)
     func testScoreJSONOfANaNModelIsNamed() throws {
         let run = try TinyRun("nan")
         defer { run.remove() }
         let model = try ModelCheckpoint.load(directory: run.model)
         let norm = try XCTUnwrap(model.parameters["model.norm.weight"])
-        for i in 0..<norm.count { norm.data[i] = .nan }
+        for i in 0..<norm.count { norm.data[i] = 3e38 }
         let broken = run.dir.appendingPathComponent("nan-model")
         try ModelCheckpoint.save(model, to: broken, tokenizerSource: run.tokenizerFolder)
         try expectRefused(["score", "--model", broken.path, "--text", "12+34=46", "--json"],
-                          "\(broken.path): --json: the log-probability of token 1 is nan, which JSON cannot hold")
+                          "\(broken.path): --json: the log-probability of token 1 is -nan, which JSON cannot hold")
         let text = try GRPOBinary.run(["score", "--model", broken.path, "--text", "12+34=46"])
         XCTAssertEqual(text.status, 0, text.err)
         XCTAssertTrue(text.out.contains("nan"), text.out)

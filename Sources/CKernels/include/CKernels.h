@@ -61,4 +61,14 @@ int ck_sgemm(int trans_a, int trans_b, int64_t m, int64_t n, int64_t k, float al
 /// is block-buffered when it is not a terminal).
 void ck_line_buffer_stdout(void);
 
+/// Ignores SIGXFSZ, so a write past a file-size limit fails with EFBIG (an error naming the file)
+/// instead of ending the process.
+void ck_ignore_file_size_signal(void);
+
+// SIGINT and SIGTERM asked to stop a training run: the first is recorded (ck_stop_signal returns it),
+// a second exits at once with 128 + its number. ck_restore_stop_signals puts the default actions back.
+void ck_catch_stop_signals(void);
+void ck_restore_stop_signals(void);
+int ck_stop_signal(void);
+
 #endif

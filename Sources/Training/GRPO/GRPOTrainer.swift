@@ -89,7 +89,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
     public func step(_ run: TrainingRun) throws -> [String: Double] {
         if generation == nil || run.state.step % config.numIterations == 0 { generation = try collector.collect(run) }
         guard let generation else { return [:] }
-        let metrics = optimizerStep(generation, step: run.state.step)
+        let metrics = optimizerStep(generation, step: run.state.step, run: run)
         let step = run.state.step + 1
         if config.logCompletions && (step % config.training.loggingSteps == 0 || step == config.training.maxSteps) {
             try run.logCompletions(completionRows(generation, step: step, metrics: metrics))
@@ -122,8 +122,8 @@ public final class GRPOTrainer: TrainingAlgorithm {
     }
 
     /// One optimizer step over the generation batch's mini-batches (`step` is its 0-based index);
-    /// returns the step's metrics.
-    func optimizerStep(_ generation: GenerationBatch, step: Int) -> [String: Double] {
+    /// returns the step's metrics. With `run`, a non-finite loss or gradient refuses the update.
+    func optimizerStep(_ generation: GenerationBatch, step: Int, run: TrainingRun? = nil) -> [String: Double] {
         let stepStart = Clock.now()
         policy.parameters.zeroGrad()
         let rollouts = generation.rollouts
@@ -183,7 +183,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
         let t0 = Clock.now()
         let gradNorm = config.training.optimizer.clip(policy.parameters)
         let lr = schedule.rate(config.training.optimizer.learningRate, step: step)
-        optimizer.update(lr: lr)
+        if let run { run.update(loss: loss, gradNorm: gradNorm) { optimizer.update(lr: lr) } } else { optimizer.update(lr: lr) }
         var metrics = generation.metrics
         metrics["time/optimizer"] = Clock.now() - t0
         metrics["loss"] = loss

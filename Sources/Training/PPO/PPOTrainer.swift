@@ -170,9 +170,13 @@ public final class PPOTrainer: TrainingAlgorithm {
                 }
                 timed("time/optimizer") {
                     gradNorm = config.training.optimizer.clip(policy.parameters)
-                    _ = config.training.optimizer.clip(value.parameters)
-                    policyOptimizer.update(lr: lr)
-                    valueOptimizer.update(lr: lr)
+                    let valueNorm = config.training.optimizer.clip(value.parameters)
+                    // Finite when every micro-batch loss of this mini-batch is.
+                    let loss = (stats["loss/total"] ?? []).suffix(micro.count).reduce(0, +)
+                    run.update(loss: loss, gradNorm: gradNorm + valueNorm) {
+                        policyOptimizer.update(lr: lr)
+                        valueOptimizer.update(lr: lr)
+                    }
                 }
             }
         }

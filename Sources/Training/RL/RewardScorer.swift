@@ -82,17 +82,3 @@ public final class RewardScorer {
     /// Cumulative failure and timeout counts per function.
     public var metrics: [String: Double] { runner.metrics }
 }
-
-/// Errors that stop a run while it trains.
-public enum TrainingError: Error, CustomStringConvertible, Equatable {
-    /// No completion could be judged for `steps` steps in a row; one reason per reward function.
-    case unjudgeable(steps: Int, rewards: [String])
-
-    public var description: String {
-        switch self {
-        case let .unjudgeable(steps, rewards):
-            return "no completion could be judged for \(steps) steps in a row (max_unjudgeable_steps), so the run cannot learn: "
-                + rewards.joined(separator: "; ")
-        }
-    }
-}

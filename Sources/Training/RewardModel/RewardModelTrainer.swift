@@ -103,12 +103,15 @@ public final class RewardModelTrainer: TrainingAlgorithm {
 
     public func step(_ run: TrainingRun) throws -> [String: Double] {
         let start = Clock.now()
+        tokensSeen = Int(run.state.counters["num_tokens"] ?? 0)  // checkpointed, so a resume goes on counting
         var metrics = accumulateGradients((0..<config.training.gradientAccumulationSteps).map { _ in
             run.nextRows(config.training.batchSize).map { train[$0] }
         })
-        metrics["grad_norm"] = config.training.optimizer.clip(model.parameters)
+        run.state.counters["num_tokens"] = Double(tokensSeen)
+        let gradNorm = config.training.optimizer.clip(model.parameters)
+        metrics["grad_norm"] = gradNorm
         let lr = schedule.rate(config.training.optimizer.learningRate, step: run.state.step)
-        optimizer.update(lr: lr)
+        run.update(loss: metrics["loss"] ?? .nan, gradNorm: gradNorm) { optimizer.update(lr: lr) }
         metrics["learning_rate"] = lr
         metrics["step_time"] = Clock.now() - start
         return metrics

@@ -17,4 +17,16 @@ public enum CheckpointError: Error, LocalizedError, CustomStringConvertible, Equ
     }
 
     public var errorDescription: String? { description }
+
+    /// A failed write (a full disk, a file-size limit, a read-only folder) as `.unwritable`, naming
+    /// the file Foundation names (else `fallback`) and the system's reason, followed by `note`.
+    static func writing(_ error: Error, fallback: URL, note: String) -> Error {
+        if error is CheckpointError { return error }
+        let ns = error as NSError
+        let file = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path ?? fallback.path
+        let posix = (ns.userInfo[NSUnderlyingErrorKey] as? Error).map { $0 as NSError }.flatMap { $0.domain == NSPOSIXErrorDomain ? $0.code : nil }
+            ?? (ns.domain == NSPOSIXErrorDomain ? ns.code : nil)
+        let reason = posix.map { String(cString: strerror(Int32($0))) } ?? "\(error)"
+        return CheckpointError.unwritable(file: file, reason: reason + "; " + note)
+    }
 }

@@ -58,14 +58,20 @@ public final class TrainingRun {
     public let outputDirectory: URL
     /// The step a resume started from (nil for a fresh run).
     let resumedAt: Int?
+    /// 0-based steps whose updates are refused as if their gradient were NaN (faults injected by tests).
+    let injectedNonfinite: Set<Int>
+    /// This step's refused updates: the loss and gradient norm of each.
+    var refusedUpdates: [(loss: Double, gradNorm: Double)] = []
     private var dataOrder: DataOrder
     private var completions: StepLog?
 
-    init(state: TrainerState, rowCount: Int, seed: Int, outputDirectory: URL, resumedAt: Int? = nil, log: @escaping (String) -> Void) {
+    init(state: TrainerState, rowCount: Int, seed: Int, outputDirectory: URL, resumedAt: Int? = nil,
+         injectedNonfinite: Set<Int> = [], log: @escaping (String) -> Void) {
         self.state = state
         self.log = log
         self.outputDirectory = outputDirectory
         self.resumedAt = resumedAt
+        self.injectedNonfinite = injectedNonfinite
         dataOrder = DataOrder(count: rowCount, seed: seed)
     }
 

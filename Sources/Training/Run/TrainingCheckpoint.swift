@@ -110,6 +110,25 @@ public enum TrainingCheckpoint {
         return posix.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription
     }
 
+    /// What a killed checkpoint write leaves behind (AtomicFile's `.checkpoint-N.tmp-PID` and
+    /// `.checkpoint-N.old-PID` folders): unfinished folders removed, and a replaced checkpoint whose
+    /// successor never landed put back. Returns a line for each, for the log.
+    public static func removeUnfinishedWrites(_ outputDirectory: URL) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: outputDirectory.path) else { return [] }
+        var lines: [String] = []
+        for name in names.sorted() where name.hasPrefix("." + prefix) {
+            let url = outputDirectory.appendingPathComponent(name)
+            guard let marker = name.range(of: ".tmp-") ?? name.range(of: ".old-") else { continue }
+            let target = outputDirectory.appendingPathComponent(String(name[name.index(after: name.startIndex)..<marker.lowerBound]))
+            if name[marker] == ".old-", isFolder(target) == nil, (try? FileManager.default.moveItem(at: url, to: target)) != nil {
+                lines.append("restored \(target.lastPathComponent) from \(name), left by a write that was interrupted")
+            } else if (try? FileManager.default.removeItem(at: url)) != nil {
+                lines.append("removed \(name), an unfinished checkpoint write")
+            }
+        }
+        return lines
+    }
+
     /// Writes checkpoint-<state.step> and removes the oldest beyond `keep` (0 keeps all).
     @discardableResult
     public static func save(_ parts: [any CheckpointPart], state: TrainerState, outputDirectory: URL, keep: Int) throws -> URL {

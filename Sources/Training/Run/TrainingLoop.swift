@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import TensorCore
 import Tracking
@@ -6,7 +7,8 @@ import Tracking
 /// until max_steps (or a trainer's stop), average and log metrics every logging_steps
 /// (metrics.jsonl and the progress line), evaluate on schedule (at the start with eval_on_start,
 /// every eval_steps, at the end), and save checkpoints every save_steps and at the end, keeping
-/// save_total_limit.
+/// save_total_limit. SIGINT or SIGTERM ends the run after the current step with a checkpoint
+/// (`TrainingError.interrupted`; a second signal exits at once, leaving the last checkpoint whole).
 public struct TrainingLoop {
     /// Where printed lines go (the CLI prints them; line-buffered when stdout is not a terminal).
     public var log: (String) -> Void = { print($0) }
@@ -17,11 +19,18 @@ public struct TrainingLoop {
     public var stopAfter: Int?
     /// Extra sinks beside metrics.jsonl.
     public var sinks: [any MetricsSink] = []
+    /// Steps (1-based) whose update is refused as if their gradient were NaN: a fault injected by
+    /// tests, and by GRPO_INJECT_NONFINITE_STEPS (comma-separated steps) for the CLI.
+    public var injectNonfiniteSteps: Set<Int>
 
-    public init() {}
+    public init() {
+        let injected = ProcessInfo.processInfo.environment["GRPO_INJECT_NONFINITE_STEPS"] ?? ""
+        injectNonfiniteSteps = Set(injected.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+    }
 
     /// Metrics reported as their last value in a logging window rather than its mean.
-    static let lastValueMetrics: Set = ["learning_rate", "grad_norm", "epoch", "wall_time", "train_time", "memory/peak_rss_mb", "num_tokens"]
+    static let lastValueMetrics: Set = ["learning_rate", "grad_norm", "epoch", "wall_time", "train_time", "memory/peak_rss_mb", "num_tokens",
+                                  "train/nonfinite_steps"]
 
     static func isLastValue(_ key: String) -> Bool {
         lastValueMetrics.contains(key) || key.hasSuffix("/failures") || key.hasSuffix("/timeouts")
@@ -32,6 +41,7 @@ public struct TrainingLoop {
     public func run(_ algorithm: any TrainingAlgorithm, resume: Bool) throws -> RunSummary {
         let settings = algorithm.settings.training
         let output = try TrainingCheckpoint.outputFolder(settings.outputDir)
+        for line in TrainingCheckpoint.removeUnfinishedWrites(output) { log(line) }
         var state = TrainerState()
         if resume {
             let (restored, folder) = try TrainingCheckpoint.resume(algorithm.checkpointParts, outputDirectory: output)
@@ -43,9 +53,19 @@ public struct TrainingLoop {
         let bar = ProgressBar(total: settings.maxSteps, startTime: start)
         let log = self.log
         let run = TrainingRun(state: state, rowCount: algorithm.rowCount, seed: settings.seed, outputDirectory: output,
-                              resumedAt: resume ? state.step : nil, log: { line in bar.breakLine(); log(line) })
+                              resumedAt: resume ? state.step : nil, injectedNonfinite: Set(injectNonfiniteSteps.map { $0 - 1 }),
+                              log: { line in bar.breakLine(); log(line) })
+        let nonfinite = NonfiniteSteps(limit: settings.maxNonfiniteSteps)
+        ck_catch_stop_signals()
+        defer { ck_restore_stop_signals() }
         let sinks = try Self.sinks(settings.reportTo, output: output, resumingAt: resume ? state.step : nil) + self.sinks
-        func write(_ step: Int, _ metrics: [String: Double]) throws { for sink in sinks { try sink.write(step: step, metrics) } }
+        func write(_ step: Int, _ metrics: [String: Double]) throws {
+            do {
+                for sink in sinks { try sink.write(step: step, metrics) }
+            } catch {
+                throw CheckpointError.writing(error, fallback: output, note: "the metrics of step \(step) were not written")
+            }
+        }
 
         var summary = RunSummary(steps: startStep, evaluations: [], checkpoint: nil, stopReason: nil)
         // train_time is wall time minus held-out evaluation: the clock learning curves are drawn against.
@@ -69,6 +89,7 @@ public struct TrainingLoop {
             var metrics = try algorithm.step(run)
             run.state.step += 1
             let step = run.state.step
+            metrics["train/nonfinite_steps"] = try nonfinite.record(run, step: step)
             metrics.merge(clocks()) { _, clock in clock }
             metrics["epoch"] = run.epochProgress
             metrics["memory/peak_rss_mb"] = Double(Clock.peakRSS()) / 1_048_576
@@ -104,14 +125,25 @@ public struct TrainingLoop {
                 }
             }
             if let line { try write(step, line) }
-            if step % settings.saveSteps == 0 || last {
-                let folder = try TrainingCheckpoint.save(algorithm.checkpointParts, state: run.state, outputDirectory: output,
+            let signal = Int(ck_stop_signal())
+            if step % settings.saveSteps == 0 || last || signal != 0 {
+                let folder: URL
+                do {
+                    folder = try TrainingCheckpoint.save(algorithm.checkpointParts, state: run.state, outputDirectory: output,
                                                          keep: settings.saveTotalLimit)
+                } catch {
+                    let previous = summary.checkpoint.map { "\($0.lastPathComponent) is whole and loads" } ?? "no checkpoint was written before"
+                    throw CheckpointError.writing(error, fallback: output, note: "checkpoint-\(step) was not written and its unfinished "
+                                                  + "folder removed; \(previous); free space and continue with --resume")
+                }
                 summary.checkpoint = folder
                 if last { run.log("saved \(folder.path)") }
             }
             summary.steps = step
             if last { break }
+            if signal != 0, let checkpoint = summary.checkpoint {
+                throw TrainingError.interrupted(signal: signal, step: step, checkpoint: checkpoint.path)
+            }
             if let stopAfter, step >= stopAfter { break }
         }
         return summary

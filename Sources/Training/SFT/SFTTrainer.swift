@@ -95,7 +95,7 @@ public final class SFTTrainer: TrainingAlgorithm {
         let (loss, tokens) = accumulateGradients(run)
         let gradNorm = config.training.optimizer.clip(model.parameters)
         let lr = schedule.rate(config.training.optimizer.learningRate, step: run.state.step)
-        optimizer.update(lr: lr)
+        run.update(loss: loss, gradNorm: gradNorm) { optimizer.update(lr: lr) }
         let seconds = Clock.now() - start
         return ["loss": loss, "grad_norm": gradNorm, "learning_rate": lr, "step_time": seconds,
                 "tokens_per_second": Double(tokens) / seconds]

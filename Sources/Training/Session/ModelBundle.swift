@@ -26,9 +26,18 @@ public struct ModelBundle {
                            codec: TokenizerCodec(tokenizer: tokenizer, eosTokenIDs: eosTokenIDs(path, model: model, tokenizer: tokenizer)))
     }
 
+    /// The model at `path`, refused when a weight is NaN or infinite (it would train to NaN and
+    /// generate garbage).
     public static func loadModel(_ path: String) throws -> DecoderModel {
-        if isGGUF(path) { return try GGUFModel.load(url: URL(fileURLWithPath: path)) }
-        return try ModelCheckpoint.load(directory: URL(fileURLWithPath: path))
+        let model = isGGUF(path) ? try GGUFModel.load(url: URL(fileURLWithPath: path))
+                                 : try ModelCheckpoint.load(directory: URL(fileURLWithPath: path))
+        for t in model.parameters.tensors {
+            let values = UnsafeBufferPointer(start: t.storage.pointer, count: t.count)
+            if let index = values.firstIndex(where: { !$0.isFinite }) {
+                throw RunSetupError.nonfiniteWeight(model: path, tensor: t.name, index: index, value: Double(values[index]))
+            }
+        }
+        return model
     }
 
     public static func loadTokenizer(_ path: String) throws -> Tokenizer {

@@ -11,6 +11,8 @@ public enum RunSetupError: Error, LocalizedError, CustomStringConvertible, Equat
     case tooLong(file: String, row: Int, tokens: Int, limit: Int)
     /// The model cannot serve this trainer (e.g. a classifier with several labels as a reward model).
     case unsupported(model: String, reason: String)
+    /// A weight is NaN or infinite.
+    case nonfiniteWeight(model: String, tensor: String, index: Int, value: Double)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum RunSetupError: Error, LocalizedError, CustomStringConvertible, Equat
             return "\(file): row \(row) is \(tokens) tokens, more than the \(limit) the run allows"
         case let .unsupported(model, reason):
             return "\(model): \(reason)"
+        case let .nonfiniteWeight(model, tensor, index, value):
+            return "\(model): tensor '\(tensor)' holds \(value) at flat index \(index); a model with NaN or infinite weights cannot be trained or run"
         }
     }
 

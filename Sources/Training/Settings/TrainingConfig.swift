@@ -29,6 +29,8 @@ public struct TrainingConfig: Sendable, Equatable {
     public var verifier = "auto"
     /// Where metrics go: metrics.jsonl and TensorBoard event files by default.
     public var reportTo: [MetricsReport] = [.jsonl, .tensorboard]
+    /// Steps in a row whose loss or gradient is not finite (each skipped) after which the run stops.
+    public var maxNonfiniteSteps = 5
     public var optimizer = OptimizerConfig()
 
     public init() {}
@@ -64,6 +66,9 @@ public struct TrainingConfig: Sendable, Equatable {
             SettingKey("report_to", \.reportTo, help: "where metrics go each logging step: jsonl (metrics.jsonl), tensorboard "
                        + "(events.out.tfevents.* in output_dir), or none",
                        rule: SettingRule("(none alone)") { $0.contains(.none) && $0.count > 1 ? "none cannot be combined" : nil }),
+            SettingKey("max_nonfinite_steps", \.maxNonfiniteSteps, help: "a step whose loss or gradient is NaN or infinite is skipped "
+                       + "(no optimizer update, counted in train/nonfinite_steps); this many in a row stop the run with an error",
+                       rule: .within(1...1_000_000)),
         ] + OptimizerConfig.keys.map { $0.lifted(\.optimizer) }
     }
 }
