@@ -31,6 +31,7 @@ public final class RewardRunner: Sendable {
         for s in statistics {
             metrics["rewards/\(s.name)/failures"] = Double(s.failures)
             metrics["rewards/\(s.name)/timeouts"] = Double(s.timeouts)
+            metrics["rewards/\(s.name)/nonfinite"] = Double(s.nonfinite)
         }
         return metrics
     }
@@ -52,6 +53,9 @@ public final class RewardRunner: Sendable {
             counters.withLock { all in
                 all[index].calls += 1
                 all[index].unjudged += scores.filter { $0 == nil }.count
+                if case .success(let output) = result.result, case .scored = outcome {
+                    all[index].nonfinite += output.scores.filter { $0.map { !$0.isFinite } ?? false }.count
+                }
                 switch outcome {
                 case .scored: all[index].seconds += result.seconds
                 case .failed: all[index].failures += 1

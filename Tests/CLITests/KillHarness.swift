@@ -75,8 +75,11 @@ struct KillHarness {
         }
         let last = try GRPOBinary.run(arguments(output: killed, resume: !Self.checkpoints(killed).isEmpty))
         guard last.status == 0 else { throw HarnessError.failed("\(trainer): the last resume failed: \(last.err)") }
+        let leftovers = ((try? FileManager.default.contentsOfDirectory(atPath: killed.path)) ?? []).filter { $0.hasPrefix(".checkpoint-") }
+        if !leftovers.isEmpty { outcome.mismatch = "unfinished checkpoint folders left after the resumes: \(leftovers)" }
         let a = try Self.metricLines(straight), b = try Self.metricLines(killed)
-        if a != b {
+        if !outcome.mismatch.isEmpty {
+        } else if a != b {
             let line = zip(a, b).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(a.count, b.count)
             let keys = line < min(a.count, b.count) ? Set(a[line].keys).union(b[line].keys).filter { a[line][$0] != b[line][$0] }.sorted() : []
             outcome.mismatch = "metrics.jsonl: \(a.count) lines uninterrupted, \(b.count) killed; line \(line + 1) differs in "

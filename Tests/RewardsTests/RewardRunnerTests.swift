@@ -87,6 +87,8 @@ final class RewardRunnerTests: XCTestCase {
         }
         XCTAssertEqual(runner.statistics.map(\.failures), [2, 2, 0])
         XCTAssertEqual(runner.metrics["rewards/broken/failures"], 2)
+        XCTAssertEqual(runner.statistics.map(\.nonfinite), [0, 0, 4])
+        XCTAssertEqual(runner.metrics["rewards/nan/nonfinite"], 4)
     }
 
     func testBatchShapeIsChecked() {

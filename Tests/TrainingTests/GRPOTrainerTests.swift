@@ -40,6 +40,15 @@ struct BrokenReward: Reward {
     }
 }
 
+/// A reward that misbehaves without throwing: NaN for every completion, or one score too few.
+struct MisbehavingReward: Reward {
+    let name: String
+    let weight = 1.0
+    func score(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
+        name == "nan" ? completions.map { _ in .nan } : completions.dropLast().map { _ in 1 }
+    }
+}
+
 /// A tiny policy, prompts and rewards for trainer tests.
 struct GRPOFixture {
     let dir: URL
@@ -251,8 +260,8 @@ final class GRPOTrainerTests: XCTestCase {
         XCTAssertEqual(resumedMetrics, straightMetrics.filter { $0.key > 2 })
     }
 
-    /// A reward that throws or hangs past the timeout is counted and logged with its message, and
-    /// the run goes on while another reward judges; when none can judge for max_unjudgeable_steps
+    /// A reward that throws, hangs past the timeout, returns NaN or the wrong count is counted and
+    /// logged with its message, and the run goes on while another reward judges; when none can judge for max_unjudgeable_steps
     /// steps in a row, the run stops with an error naming the reward and its message.
     func testRewardFailuresAreCountedLoggedAndStopTheRun() throws {
         var lines: [String] = []
@@ -262,10 +271,15 @@ final class GRPOTrainerTests: XCTestCase {
         loop.onStep = { _, m in last = m }
         let mixed = try fixture.trainer(try fixture.config("mixed", ["max_steps=2", "beta=0"]), policy: fixture.model(),
                                         rewards: [HasDigitReward(), BrokenReward(name: "broken", hangs: false),
-                                                  BrokenReward(name: "slow", hangs: true)], timeout: 0.3)
+                                                  BrokenReward(name: "slow", hangs: true), MisbehavingReward(name: "nan"),
+                                                  MisbehavingReward(name: "short")], timeout: 0.3)
         try mixed.train(loop: loop)
         XCTAssertEqual(last["rewards/broken/failures"], 2)
         XCTAssertEqual(last["rewards/slow/timeouts"], 2)
+        XCTAssertEqual(last["rewards/short/failures"], 2)
+        XCTAssertEqual(last["rewards/nan/nonfinite"], 2 * 16, "every completion of both steps")
+        XCTAssertTrue(lines.contains { $0.contains("reward 'short' failed") && $0.contains("returned 15 scores for 16 completions") }, "\(lines)")
+        XCTAssertTrue(lines.contains { $0.contains("reward 'nan' returned 16 NaN or infinite scores (32 in all") }, "\(lines)")
         XCTAssertTrue(lines.contains { $0.contains("reward 'broken' failed") && $0.contains("the grader is broken") }, "\(lines)")
         XCTAssertTrue(lines.contains { $0.contains("reward 'slow' failed") && $0.contains("reward_timeout") }, "\(lines)")
 

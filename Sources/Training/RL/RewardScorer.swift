@@ -4,13 +4,16 @@ import Tasks
 /// The reward functions of an RL run, called through one `RewardRunner`: each function once per
 /// batch, under the timeout. A call that fails or times out is counted (rewards/<name>/failures,
 /// rewards/<name>/timeouts) and logged with its message (the first three of each function, then at
-/// every tenfold count); when no completion could be judged for `maxUnjudgeableSteps` steps in a
+/// every tenfold count), and so are NaN or infinite scores (rewards/<name>/nonfinite, each one
+/// cannot-judge); when no completion could be judged for `maxUnjudgeableSteps` steps in a
 /// row, the run stops with an error naming the functions and their last messages.
 public final class RewardScorer {
     public let runner: RewardRunner
     let maxUnjudgeableSteps: Int
     private var failures: [Int]
     private var lastMessage: [String?]
+    /// Non-finite scores per function so far, and the calls that returned any.
+    private var nonfiniteSeen: [(scores: Int, calls: Int)]
     private var unjudgeableInARow = 0
 
     public init(runner: RewardRunner, maxUnjudgeableSteps: Int) {
@@ -18,6 +21,7 @@ public final class RewardScorer {
         self.maxUnjudgeableSteps = maxUnjudgeableSteps
         failures = runner.rewards.map { _ in 0 }
         lastMessage = runner.rewards.map { _ in nil }
+        nonfiniteSeen = runner.rewards.map { _ in (0, 0) }
     }
 
     /// The rewards `config` names, with its weights and timeout: built-in names, `rm:PATH` for a
@@ -49,6 +53,13 @@ public final class RewardScorer {
     public func score(completions: [String], prompts: [TrainingPrompt], log: (String) -> Void) throws -> RewardBatch {
         let columns = prompts.map { p in p.columns["prompt"] == nil ? p.columns.merging(["prompt": .string(p.text)]) { a, _ in a } : p.columns }
         let batch = try runner.score(completions: completions, columns: columns)
+        for (f, statistics) in runner.statistics.enumerated() where statistics.nonfinite > nonfiniteSeen[f].scores {
+            let before = nonfiniteSeen[f].scores, now = statistics.nonfinite
+            nonfiniteSeen[f] = (now, nonfiniteSeen[f].calls + 1)
+            if nonfiniteSeen[f].calls <= 3 || String(now).count > String(before).count {
+                log("reward '\(names[f])' returned \(now - before) NaN or infinite scores (\(now) in all; each counts as cannot-judge)")
+            }
+        }
         for (f, outcome) in batch.outcomes.enumerated() {
             let message: String
             switch outcome {
