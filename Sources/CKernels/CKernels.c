@@ -2,6 +2,7 @@
 // builds for baseline x86-64; the variant is chosen once at run time, with a portable fallback.
 #include "CKernels.h"
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 #if defined(__GLIBC__) || defined(__linux__)
 #include <malloc.h>
@@ -22,6 +23,8 @@ int ck_isa_level(void) {
 #if CK_X86
         __builtin_cpu_init();
         ck_level = (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) ? 2 : 1;
+        const char *forced = getenv("GRPO_ISA");  // "portable": the path of CPUs without AVX2+FMA
+        if (forced && strcmp(forced, "portable") == 0) ck_level = 1;
 #else
         ck_level = 1;
 #endif
@@ -174,6 +177,48 @@ CK_AVX2 static float max_avx2(const float *x, int64_t n) {
     return best;
 }
 #endif
+
+// ---------------------------------------------------------------- dot, the same bits everywhere
+// Lanes l = 0..31: acc[l] = fma(x[32b + l], y[32b + l], acc[l]) over full blocks b; then
+// acc[l] += acc[l + 16], acc[l] += acc[l + 8], acc[l] += acc[l + 4], acc[l] += acc[l + 2],
+// acc[l] += acc[l + 1] (pairwise, in that order), then the tail by fmaf into acc[0].
+static float dot_finish(float acc[32], const float *x, const float *y, int64_t i, int64_t n) {
+    for (int width = 16; width >= 1; width /= 2)
+        for (int l = 0; l < width; l++) acc[l] += acc[l + width];
+    float total = acc[0];
+    for (; i < n; i++) total = fmaf(x[i], y[i], total);
+    return total;
+}
+
+#if CK_X86
+CK_AVX2 static float dot_avx2(const float *x, const float *y, int64_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
+    }
+    float acc[32];
+    _mm256_storeu_ps(acc, a0);
+    _mm256_storeu_ps(acc + 8, a1);
+    _mm256_storeu_ps(acc + 16, a2);
+    _mm256_storeu_ps(acc + 24, a3);
+    return dot_finish(acc, x, y, i, n);
+}
+#endif
+
+float ck_dot(const float *x, const float *y, int64_t n) {
+#if CK_X86
+    if (ck_isa_level() == 2) return dot_avx2(x, y, n);
+#endif
+    float acc[32] = {0};
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32)
+        for (int l = 0; l < 32; l++) acc[l] = fmaf(x[i + l], y[i + l], acc[l]);
+    return dot_finish(acc, x, y, i, n);
+}
 
 static double exp_sum_portable(float *y, const float *x, float scale, float shift, int64_t n, double *weighted) {
     double total = 0, wtotal = 0;

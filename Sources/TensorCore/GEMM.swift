@@ -115,9 +115,10 @@ public enum GEMM {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Dot product of two contiguous vectors.
+    /// Dot product of two contiguous vectors, in one summation order on every machine (see ck_dot;
+    /// BLAS's sdot picks its kernel by CPU, so its bits differ between CPUs).
     @inline(__always)
     public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
-        cblas_sdot(Int32(count), x, 1, y, 1)
+        ck_dot(x, y, Int64(count))
     }
 }

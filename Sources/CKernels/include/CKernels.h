@@ -2,7 +2,8 @@
 #define CKERNELS_H
 #include <stdint.h>
 
-/// Which instruction set the run-time dispatch picked: 2 = AVX2+FMA, 1 = portable C.
+/// Which instruction set the run-time dispatch picked: 2 = AVX2+FMA, 1 = portable C (also when the
+/// environment sets GRPO_ISA=portable, to run the path of CPUs without AVX2+FMA).
 /// (AVX2 reaches the same FMA peak as AVX-512 on Zen 4, which splits 512-bit ops in two.)
 int ck_isa_level(void);
 
@@ -21,6 +22,12 @@ double ck_exp_sum(float *y, const float *x, float scale, float shift, int64_t n,
 
 /// The maximum of x[0..<n] (n >= 1).
 float ck_max(const float *x, int64_t n);
+
+/// sum x[i] * y[i] over n floats in one fixed order on every machine: 32 lanes (lane i % 32 after
+/// the last full block of 32 is the scalar tail's), each a chain of fused multiply-adds, reduced
+/// pairwise. The AVX2 path and the portable one (fmaf per lane) give the same bits, unlike BLAS's
+/// sdot, whose kernel (Haswell, SkylakeX, ...) is chosen by the CPU.
+float ck_dot(const float *x, const float *y, int64_t n);
 
 /// Asks glibc to keep freed large blocks in the heap for reuse instead of returning each one to
 /// the kernel (no-op elsewhere).
