@@ -20,6 +20,15 @@ public enum BuiltinRewards {
         default: throw RewardError.unknownReward(name: name, known: names)
         }
     }
+
+    /// The dataset columns a built-in reward (or verifier of the same name) cannot judge a row without.
+    public static func requiredColumns(_ name: String) -> [String] {
+        switch name {
+        case "math_answer": ["answer"]
+        case "countdown": ["numbers", "target"]
+        default: []
+        }
+    }
 }
 
 /// The sandbox the built-in code rewards share: made (and probed) once, with the default limits.

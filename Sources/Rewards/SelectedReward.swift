@@ -32,8 +32,7 @@ public struct SelectedReward: Reward {
     }
 
     public func score(completions: [String], columns: [[String: JSONValue]]) throws -> [Double?] {
-        let accepted = Set(value.split(separator: "|", omittingEmptySubsequences: false).map(String.init))
-        let judged = columns.map { Self.text($0[column]).map(accepted.contains) ?? false }
+        let judged = columns.map { Self.selects(column: column, value: value, $0) }
         let picked = judged.indices.filter { judged[$0] }
         guard !picked.isEmpty else { return completions.map { _ in nil } }
         let scores = try inner.score(completions: picked.map { completions[$0] }, columns: picked.map { columns[$0] })
@@ -43,6 +42,12 @@ public struct SelectedReward: Reward {
         var out = [Double?](repeating: nil, count: completions.count)
         for (i, s) in zip(picked, scores) { out[i] = s }
         return out
+    }
+
+    /// Whether a row's `column` holds `value` or one of its `a|b` alternatives.
+    public static func selects(column: String, value: String, _ columns: [String: JSONValue]) -> Bool {
+        let accepted = value.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        return text(columns[column]).map(accepted.contains) ?? false
     }
 
     /// A column's value as the text a selector compares (strings as is, numbers and booleans as JSON writes them).

@@ -22,10 +22,12 @@ public struct RLInputs {
             try TrainingPrompt.load(path, formatter: formatter, codec: bundle.codec, positions: bundle.model.config.maxPositionEmbeddings,
                                     completionTokens: completionTokens, skipBadLines: skipBadLines, log: log)
         }
-        return RLInputs(bundle: bundle, prompts: try prompts(t.trainFile),
-                        heldOut: Array(try t.evalFile.map { try prompts($0).prefix(t.evalSamples) } ?? []),
-                        tokenizerSource: try bundle.tokenizerFolder(outputDir: t.outputDir),
-                        verifier: try t.resolvedVerifier(rewardFunctions: rewardFunctions))
+        let train = try prompts(t.trainFile), verifier = try t.resolvedVerifier(rewardFunctions: rewardFunctions)
+        try RewardColumns.check(rewardFunctions, prompts: train, file: t.trainFile)
+        let heldOut = Array(try t.evalFile.map { try prompts($0).prefix(t.evalSamples) } ?? [])
+        try t.evalFile.map { try RewardColumns.check([verifier.name], prompts: heldOut, file: $0) }
+        return RLInputs(bundle: bundle, prompts: train, heldOut: heldOut,
+                        tokenizerSource: try bundle.tokenizerFolder(outputDir: t.outputDir), verifier: verifier)
     }
 }
 
