@@ -25,6 +25,16 @@ let package = Package(
         // Small C kernels that need a wider ISA than Swift's baseline x86-64 target, compiled
         // per function with target attributes and chosen at run time by CPU detection.
         .target(name: "CKernels", path: "Sources/CKernels"),
+        // MPI (Open MPI from Debian's libopenmpi-dev; MPICH works too), found through pkg-config's
+        // "mpi"; shim.h turns Open MPI's handle macros into functions Swift can call.
+        .systemLibrary(
+            name: "CMPI",
+            path: "Sources/CMPI",
+            pkgConfig: "mpi",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
+        // The collectives of data-parallel training: MPI's world under mpirun, one rank otherwise.
+        .target(name: "Collectives", dependencies: ["CMPI"]),
         .target(
             name: "TensorCore",
             dependencies: [
@@ -39,7 +49,7 @@ let package = Package(
         .target(name: "Tracking"),
         .target(name: "Training",
                 dependencies: ["CKernels", "TensorCore", "ModelIO", "Transformer", "Generation", "Tasks", "Rewards", "Tokenization", "Evaluation",
-                               "Tracking"]),
+                               "Tracking", "Collectives"]),
         .target(name: "Evaluation", dependencies: ["TensorCore", "Transformer", "Generation", "Tasks"]),
         .target(name: "TestSupport", dependencies: ["TensorCore"]),
         .target(name: "Tokenization"),
@@ -63,6 +73,7 @@ let package = Package(
                 "Rewards",
                 "Evaluation",
                 "Tokenization",
+                "Collectives",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 "Yams",
             ]
@@ -109,5 +120,6 @@ let package = Package(
         .testTarget(name: "TrackingTests", dependencies: ["Tracking"], exclude: ["Fixtures"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards", "Tasks", "Sandbox"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
+        .testTarget(name: "CollectivesTests", dependencies: ["Collectives"]),
     ]
 )

@@ -64,6 +64,22 @@ public struct Generator {
     /// Generates one completion per prompt. The sampling generator advances row by row each step,
     /// so the same seed and prompts give the same completions.
     public func generate(prompts: [[Int32]], config: GenerationConfig, rng: inout SeededGenerator) -> [Completion] {
+        var streams = [rng]
+        defer { rng = streams[0] }
+        return generate(prompts: prompts, config: config, streams: &streams) { _ in 0 }
+    }
+
+    /// Generates one completion per prompt, row i drawing from its own `rowStreams[i]`: a row's
+    /// completion does not depend on which other rows share the batch (data-parallel ranks
+    /// sample their share of a batch as one process would sample the whole).
+    public func generate(prompts: [[Int32]], config: GenerationConfig, rowStreams: inout [SeededGenerator]) -> [Completion] {
+        precondition(rowStreams.count == prompts.count, "Generator: \(rowStreams.count) streams for \(prompts.count) rows")
+        return generate(prompts: prompts, config: config, streams: &rowStreams) { $0 }
+    }
+
+    /// The sampling loop; row r draws from `streams[stream(r)]`.
+    private func generate(prompts: [[Int32]], config: GenerationConfig, streams: inout [SeededGenerator],
+                          stream: (Int) -> Int) -> [Completion] {
         let b = prompts.count
         guard b > 0, config.maxNewTokens > 0 else {
             return prompts.map { _ in Completion(ids: [], text: "", finishReason: .length, logprobs: []) }
@@ -100,7 +116,7 @@ public struct Generator {
             var next: [Int32] = [], stillRunning: [Int] = []
             for (r, row) in running.enumerated() {
                 let (token, logprob, entropy) = TokenSampler.sample(logits: logits.data + r * vocab, vocab: vocab,
-                                                            config: config.sampling, rng: &rng)
+                                                            config: config.sampling, rng: &streams[stream(row)])
                 completions[row].ids.append(token)
                 completions[row].logprobs.append(logprob)
                 completions[row].entropies.append(entropy)

@@ -165,7 +165,7 @@ final class GRPOTrainerTests: XCTestCase {
                 let policy = fixture.model()
                 let t = try fixture.trainer(config, policy: policy)
                 t.skipsZeroGradientRollouts = skips
-                let metrics = t.optimizerStep(generation, step: 0)
+                let metrics = try t.optimizerStep(generation, step: 0)
                 results.append((Array(policy.parameters.grads.buffer), metrics))
             }
             let (all, skipped) = (results[0], results[1])

@@ -1,3 +1,4 @@
+import Collectives
 import Evaluation
 import Foundation
 import Generation
@@ -89,7 +90,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
     public func step(_ run: TrainingRun) throws -> [String: Double] {
         if generation == nil || run.state.step % config.numIterations == 0 { generation = try collector.collect(run) }
         guard let generation else { return [:] }
-        let metrics = optimizerStep(generation, step: run.state.step, run: run)
+        let metrics = try optimizerStep(generation, step: run.state.step, run: run)
         let step = run.state.step + 1
         if config.logCompletions && (step % config.training.loggingSteps == 0 || step == config.training.maxSteps) {
             try run.logCompletions(completionRows(generation, step: step, metrics: metrics))
@@ -98,6 +99,16 @@ public final class GRPOTrainer: TrainingAlgorithm {
             run.log(completionTable(generation, step: step))
         }
         return metrics
+    }
+
+    /// Ranks take whole groups: they must divide the prompts of a generation batch.
+    public func checkDataParallel(ranks: Int) throws {
+        guard ranks > 1 else { return }
+        if config.dynamicSampling {
+            throw DataParallelError.unsupported(feature: "dynamic_sampling", reason: "its extra rounds depend on the groups every rank keeps")
+        }
+        try DataParallel.checkDivisible(config.promptsPerStep, by: ranks, key: "per_device_train_batch_size",
+                                        what: "prompts of a generation batch (per_device_train_batch_size x gradient_accumulation_steps / num_generations)")
     }
 
     public func progressFigures(_ metrics: [String: Double]) -> [(String, String)] {
@@ -123,15 +134,27 @@ public final class GRPOTrainer: TrainingAlgorithm {
 
     /// One optimizer step over the generation batch's mini-batches (`step` is its 0-based index);
     /// returns the step's metrics. With `run`, a non-finite loss or gradient refuses the update.
-    func optimizerStep(_ generation: GenerationBatch, step: Int, run: TrainingRun? = nil) -> [String: Double] {
+    /// Split over ranks (`run.communicator`), each rank holds a contiguous share of the batch: the
+    /// normalisers are the whole batch's, the gradients are summed before clipping and the metrics
+    /// reduced, so every rank takes the step one process would.
+    func optimizerStep(_ generation: GenerationBatch, step: Int, run: TrainingRun? = nil) throws -> [String: Double] {
         let stepStart = Clock.now()
+        let communicator = run?.communicator ?? SingleProcess()
         policy.parameters.zeroGrad()
         let rollouts = generation.rollouts
-        let activeTokens = rollouts.reduce(0.0) { $0 + ($1.lossMask ? Double($1.completion.ids.count) : 0) }
+        let share = generation.share ?? (0, rollouts.count)
+        func activeTokens(_ part: ArraySlice<Rollout>) -> Double { part.reduce(0.0) { $0 + ($1.lossMask ? Double($1.completion.ids.count) : 0) } }
         let miniBatches = config.training.gradientAccumulationSteps
+        let per = share.total / miniBatches
+        // Mini-batch m is rollouts m*per..<(m+1)*per of the whole batch; this rank's part of it:
+        let parts = (0..<miniBatches).map { m -> Range<Int> in
+            let (lo, hi) = (max(m * per, share.offset) - share.offset, min((m + 1) * per, share.offset + rollouts.count) - share.offset)
+            return lo < hi ? lo..<hi : 0..<0
+        }
+        let partTokens = try communicator.allreduce(parts.map { activeTokens(rollouts[$0]) }, .sum)  // (miniBatches)
+        let activeTokens = partTokens.reduce(0, +)
         let normalization = LossNormalization(accumulationSteps: miniBatches, stepsPerGeneration: miniBatches,
                                               activeTokensInGeneration: activeTokens)
-        let per = rollouts.count / miniBatches
         let lossConfig = config.policyLoss, packer = self.packer
         let sequenceLevel = lossConfig.importanceSampling == .sequence
         var loss = 0.0, entropyTotal = 0.0
@@ -139,10 +162,9 @@ public final class GRPOTrainer: TrainingAlgorithm {
         var policyTime = 0.0, mismatch = 0.0, skipped = 0
         let firstPass = step % config.numIterations == 0
         for m in 0..<miniBatches {
-            let part = Array(rollouts[(m * per)..<min((m + 1) * per, rollouts.count)])
-            let tokens = part.reduce(0.0) { $0 + ($1.lossMask ? Double($1.completion.ids.count) : 0) }
+            let part = Array(rollouts[parts[m]])
             var sliceNormalization = normalization
-            sliceNormalization.miniBatch = (part.count, tokens)
+            sliceNormalization.miniBatch = (per, partTokens[m])
             // Skipped rollouts add nothing to loss, gradient or clip counts; their entropy is the sampler's.
             let forwarded = skipsZeroGradientRollouts ? part.filter { !addsNothing($0) } : part
             for r in part where skipsZeroGradientRollouts && addsNothing(r) && r.lossMask {
@@ -171,7 +193,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
                 loss += result.loss
                 // Clip fractions are over all completions (sequence level) or active tokens of the batch.
                 let tokenShare = Double(input.tokenMask.filter { $0 }.count) / max(activeTokens, 1)
-                let weight = sequenceLevel ? Double(slice.count) / Double(rollouts.count) : tokenShare
+                let weight = sequenceLevel ? Double(slice.count) / Double(share.total) : tokenShare
                 clip.low += result.clipLow * weight
                 clip.high += result.clipHigh * weight
                 clip.region += result.clipRegion * weight
@@ -180,7 +202,18 @@ public final class GRPOTrainer: TrainingAlgorithm {
                 for (e, keep) in zip(entropy.values, input.tokenMask) where keep { entropyTotal += Double(e) }
             }
         }
+        if communicator.size > 1 {
+            // The figures above are sums over this rank's rollouts: add the other ranks'.
+            let extraKeys = ["cispo_clip_ratio", "vespo/phi_seq_mean"]
+            let local = [loss, entropyTotal, clip.low, clip.high, clip.region, klTotal, Double(skipped)]
+                + extraKeys.map { extra[$0] ?? 0 } + extraKeys.map { extra[$0] == nil ? 0 : 1 }
+            let total = try communicator.allreduce(local, .sum)
+            (loss, entropyTotal, clip, klTotal, skipped) = (total[0], total[1], (total[2], total[3], total[4]), total[5], Int(total[6]))
+            for (k, key) in extraKeys.enumerated() where total[7 + extraKeys.count + k] > 0 { extra[key] = total[7 + k] }
+            mismatch = try communicator.allreduce([mismatch], .max)[0]
+        }
         let t0 = Clock.now()
+        try DataParallel.sumGradients(policy.parameters, communicator)
         let gradNorm = config.training.optimizer.clip(policy.parameters)
         let lr = schedule.rate(config.training.optimizer.learningRate, step: step)
         if let run { run.update(loss: loss, gradNorm: gradNorm) { optimizer.update(lr: lr) } } else { optimizer.update(lr: lr) }
@@ -190,7 +223,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
         metrics["grad_norm"] = gradNorm
         metrics["learning_rate"] = lr
         metrics["entropy"] = entropyTotal / max(activeTokens, 1)
-        metrics["frac_policy_skipped"] = Double(skipped) / Double(max(rollouts.count, 1))
+        metrics["frac_policy_skipped"] = Double(skipped) / Double(max(share.total, 1))
         if lossConfig.lossType.clips {
             metrics["clip_ratio/low_mean"] = clip.low
             metrics["clip_ratio/high_mean"] = clip.high

@@ -19,4 +19,6 @@ struct Rollout {
 struct GenerationBatch {
     var rollouts: [Rollout]
     var metrics: [String: Double]
+    /// Split over ranks: where this rank's rollouts start in the whole batch, and its size.
+    var share: (offset: Int, total: Int)? = nil
 }

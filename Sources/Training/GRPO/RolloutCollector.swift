@@ -18,6 +18,7 @@ struct RolloutCollector {
     let packer: RowPacker
 
     func collect(_ run: TrainingRun) throws -> GenerationBatch {
+        if run.isDataParallel && !config.dynamicSampling { return try collectShare(run) }
         let g = config.numGenerations, p = config.promptsPerStep
         var kept: [Rollout] = [], keptScores: [RewardBatch] = [], keptRewards: [Double?] = []
         var zeroStdGroups = 0, groupsSeen = 0, rounds = 0, judgedAny = false

@@ -1,3 +1,4 @@
+import Collectives
 import Foundation
 import TensorCore
 import Tracking
@@ -19,6 +20,8 @@ public protocol TrainingAlgorithm: AnyObject {
     func evaluate(_ run: TrainingRun) throws -> HeldOutEvaluation?
     /// The progress line's figures, from a logged step's metrics.
     func progressFigures(_ metrics: [String: Double]) -> [(String, String)]
+    /// Throws unless the trainer can split its steps over `ranks` processes (`DataParallel`).
+    func checkDataParallel(ranks: Int) throws
 }
 
 extension TrainingAlgorithm {
@@ -27,6 +30,12 @@ extension TrainingAlgorithm {
     @discardableResult
     public func train(resume: Bool = false, loop: TrainingLoop = TrainingLoop()) throws -> RunSummary {
         try loop.run(self, resume: resume)
+    }
+
+    /// One rank only, unless the trainer says otherwise.
+    public func checkDataParallel(ranks: Int) throws {
+        guard ranks > 1 else { return }
+        throw DataParallelError.unsupported(feature: String(describing: type(of: self)), reason: "it has no data-parallel step yet")
     }
 }
 
@@ -56,6 +65,8 @@ public final class TrainingRun {
     public let log: (String) -> Void
     /// The run's output_dir.
     public let outputDirectory: URL
+    /// The ranks the run is split over (`SingleProcess` when not launched by mpirun).
+    public let communicator: any Communicator
     /// The step a resume started from (nil for a fresh run).
     let resumedAt: Int?
     /// 0-based steps whose updates are refused as if their gradient were NaN (faults injected by tests).
@@ -66,8 +77,9 @@ public final class TrainingRun {
     private var completions: StepLog?
 
     init(state: TrainerState, rowCount: Int, seed: Int, outputDirectory: URL, resumedAt: Int? = nil,
-         injectedNonfinite: Set<Int> = [], log: @escaping (String) -> Void) {
+         injectedNonfinite: Set<Int> = [], communicator: any Communicator = SingleProcess(), log: @escaping (String) -> Void) {
         self.state = state
+        self.communicator = communicator
         self.log = log
         self.outputDirectory = outputDirectory
         self.resumedAt = resumedAt
@@ -78,6 +90,7 @@ public final class TrainingRun {
     /// Appends rows to the run's completions.jsonl (opened on first use; on resume, lines past the
     /// checkpoint are dropped first).
     public func logCompletions(_ rows: [[String: JSONLine]]) throws {
+        guard communicator.isMain else { return }
         if completions == nil {
             completions = try StepLog(url: outputDirectory.appendingPathComponent("completions.jsonl"), resumingAt: resumedAt)
         }
@@ -94,6 +107,10 @@ public final class TrainingRun {
         defer { state.generators[name] = rng }
         return try body(&rng)
     }
+
+    /// Whether an MPI launcher started the run (even with one rank): its samplers then draw a
+    /// stream per row, so the samples do not depend on how many ranks share the batch.
+    var isDataParallel: Bool { !(communicator is SingleProcess) }
 
     /// Epochs done, with the fraction of the current one.
     var epochProgress: Double { Double(state.epoch) + Double(state.position) / Double(max(dataOrder.count, 1)) }

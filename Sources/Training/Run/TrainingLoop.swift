@@ -1,4 +1,5 @@
 import CKernels
+import Collectives
 import Foundation
 import TensorCore
 import Tracking
@@ -22,6 +23,8 @@ public struct TrainingLoop {
     /// Steps (1-based) whose update is refused as if their gradient were NaN: a fault injected by
     /// tests, and by GRPO_INJECT_NONFINITE_STEPS (comma-separated steps) for the CLI.
     public var injectNonfiniteSteps: Set<Int>
+    /// The ranks a run launched by mpirun is split over; rank 0 alone prints and writes files.
+    public var communicator: any Communicator = SingleProcess()
 
     public init() {
         let injected = ProcessInfo.processInfo.environment["GRPO_INJECT_NONFINITE_STEPS"] ?? ""
@@ -40,25 +43,28 @@ public struct TrainingLoop {
     @discardableResult
     public func run(_ algorithm: any TrainingAlgorithm, resume: Bool) throws -> RunSummary {
         let settings = algorithm.settings.training
+        try algorithm.checkDataParallel(ranks: communicator.size)
+        let main = communicator.isMain
         let output = try TrainingCheckpoint.outputFolder(settings.outputDir)
-        for line in TrainingCheckpoint.removeUnfinishedWrites(output) { log(line) }
+        if main { for line in TrainingCheckpoint.removeUnfinishedWrites(output) { log(line) } }
         var state = TrainerState()
         if resume {
             let (restored, folder) = try TrainingCheckpoint.resume(algorithm.checkpointParts, outputDirectory: output)
             state = restored
-            log("resumed from \(folder.lastPathComponent)")
+            if main { log("resumed from \(folder.lastPathComponent)") }
         }
         state.config = algorithm.settings.entries
         let start = Clock.now(), startStep = state.step
         let bar = ProgressBar(total: settings.maxSteps, startTime: start)
-        let log = self.log
+        let log = main ? self.log : { _ in }, showProgress = self.showProgress && main
         let run = TrainingRun(state: state, rowCount: algorithm.rowCount, seed: settings.seed, outputDirectory: output,
                               resumedAt: resume ? state.step : nil, injectedNonfinite: Set(injectNonfiniteSteps.map { $0 - 1 }),
-                              log: { line in bar.breakLine(); log(line) })
+                              communicator: communicator, log: { line in bar.breakLine(); log(line) })
         let nonfinite = NonfiniteSteps(limit: settings.maxNonfiniteSteps)
         ck_catch_stop_signals()
         defer { ck_restore_stop_signals() }
-        let sinks = try Self.sinks(settings.reportTo, output: output, resumingAt: resume ? state.step : nil) + self.sinks
+        let sinks = main ? try Self.sinks(settings.reportTo, output: output, resumingAt: resume ? state.step : nil) + self.sinks : []
+        try DataParallel.checkWeightsAgree(algorithm.checkpointParts, step: state.step, communicator)
         func write(_ step: Int, _ metrics: [String: Double]) throws {
             do {
                 for sink in sinks { try sink.write(step: step, metrics) }
@@ -99,13 +105,16 @@ public struct TrainingLoop {
                 window[key] = (w.sum + value, w.count + 1, value)
             }
             var last = step == settings.maxSteps
-            if settings.maxTrainTime > 0, let trained = metrics["train_time"], trained >= settings.maxTrainTime, !last {
+            // Every rank stops at the same step: the slowest rank's clock decides.
+            if settings.maxTrainTime > 0, let trained = try metrics["train_time"].map({ try communicator.allreduce([$0], .max)[0] }),
+               trained >= settings.maxTrainTime, !last {
                 run.log(String(format: "stopping at step %d: %.0f s of training reached max_train_time", step, trained))
                 summary.stopReason = "max_train_time"
                 last = true
             }
             var line: [String: Double]?
             if step % settings.loggingSteps == 0 || last {
+                try DataParallel.checkWeightsAgree(algorithm.checkpointParts, step: step, communicator)
                 let logged = window.mapValues { $0.count > 0 ? $0.sum / Double($0.count) : .nan }
                     .merging(window.filter { Self.isLastValue($0.key) }.mapValues(\.last)) { _, last in last }
                 window = [:]
@@ -125,8 +134,9 @@ public struct TrainingLoop {
                 }
             }
             if let line { try write(step, line) }
-            let signal = Int(ck_stop_signal())
-            if step % settings.saveSteps == 0 || last || signal != 0 {
+            // A signal may reach the ranks at different steps: all stop at the first step any saw it.
+            let signal = communicator.size > 1 ? Int(try communicator.allreduce([Double(ck_stop_signal())], .max)[0]) : Int(ck_stop_signal())
+            if (step % settings.saveSteps == 0 || last || signal != 0) && main {
                 let folder: URL
                 do {
                     folder = try TrainingCheckpoint.save(algorithm.checkpointParts, state: run.state, outputDirectory: output,
@@ -141,7 +151,8 @@ public struct TrainingLoop {
             }
             summary.steps = step
             if last { break }
-            if signal != 0, let checkpoint = summary.checkpoint {
+            // (Ranks other than 0 report the checkpoint rank 0 wrote.)
+            if signal != 0, let checkpoint = summary.checkpoint ?? (main ? nil : output.appendingPathComponent("checkpoint-\(step)")) {
                 throw TrainingError.interrupted(signal: signal, step: step, checkpoint: checkpoint.path)
             }
             if let stopAfter, step >= stopAfter { break }

@@ -92,13 +92,19 @@ public final class SFTTrainer: TrainingAlgorithm {
 
     public func step(_ run: TrainingRun) throws -> [String: Double] {
         let start = Clock.now()
-        let (loss, tokens) = accumulateGradients(run)
+        let (loss, tokens) = try accumulateGradients(run)
+        try DataParallel.sumGradients(model.parameters, run.communicator)
         let gradNorm = config.training.optimizer.clip(model.parameters)
         let lr = schedule.rate(config.training.optimizer.learningRate, step: run.state.step)
         run.update(loss: loss, gradNorm: gradNorm) { optimizer.update(lr: lr) }
         let seconds = Clock.now() - start
         return ["loss": loss, "grad_norm": gradNorm, "learning_rate": lr, "step_time": seconds,
                 "tokens_per_second": Double(tokens) / seconds]
+    }
+
+    /// Ranks take equal shares of each micro-batch's rows.
+    public func checkDataParallel(ranks: Int) throws {
+        try DataParallel.checkDivisible(config.training.batchSize, by: ranks, key: "per_device_train_batch_size", what: "rows of a micro-batch")
     }
 
     public func progressFigures(_ metrics: [String: Double]) -> [(String, String)] {
@@ -148,20 +154,25 @@ public final class SFTTrainer: TrainingAlgorithm {
     }
 
     /// One optimizer step's gradients: mean completion-token cross-entropy of each micro-batch,
-    /// divided by the accumulation steps. Returns the mean loss and the tokens seen.
-    func accumulateGradients(_ run: TrainingRun) -> (loss: Double, tokens: Int) {
+    /// divided by the accumulation steps. Returns the mean loss and the tokens seen. Split over
+    /// ranks, each takes its share of every micro-batch's rows; the token counts that normalise
+    /// the loss are the whole micro-batch's.
+    func accumulateGradients(_ run: TrainingRun) throws -> (loss: Double, tokens: Int) {
         model.parameters.zeroGrad()
-        let accumulation = config.training.gradientAccumulationSteps
+        let accumulation = config.training.gradientAccumulationSteps, comm = run.communicator
+        let share = DataParallel.share(of: config.training.batchSize, rank: comm.rank, size: comm.size)
+        let batches = (0..<accumulation).map { _ in makeBatch(run.nextRows(config.training.batchSize)[share].map { train[$0] }) }
+        let targets = try comm.allreduce(batches.map { Double($0.targets.count) }, .sum)  // (accumulation)
         var total = 0.0, tokens = 0
-        for _ in 0..<accumulation {
-            let batch = makeBatch(run.nextRows(config.training.batchSize).map { train[$0] })
+        for (batch, count) in zip(batches, targets) {
             let tape = Tape()
             let lp = model.tokenLogprobs(tape, batch.input, positions: batch.positions, targets: batch.targets).logprob
-            let n = Float(batch.targets.count * accumulation)
-            total -= lp.values.reduce(0) { $0 + Double($1) } / Double(batch.targets.count)
+            let n = Float(count * Double(accumulation))
+            total -= lp.values.reduce(0) { $0 + Double($1) } / count
             tape.backward(lp, seed: [Float](repeating: -1 / n, count: lp.count))
             tokens += batch.input.ids.count
         }
+        if comm.size > 1 { (total, tokens) = try (comm.sum(total), Int(comm.sum(Double(tokens)))) }
         return (total / Double(accumulation), tokens)
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Collectives
 import Foundation
 import Training
 
@@ -13,15 +14,30 @@ struct Train: ParsableCommand {
 protocol TrainerCommand: ParsableCommand {
     associatedtype Config: TrainerSettings
     var options: TrainOptions { get }
-    /// Loads what `config` names and trains.
-    static func train(_ config: Config, _ options: TrainOptions) throws
+    /// Loads what `config` names and trains with `loop` (`log` prints the loading lines).
+    static func train(_ config: Config, _ options: TrainOptions, loop: TrainingLoop, log: @escaping (String) -> Void) throws
 }
 
 extension TrainerCommand {
+    /// Trains; under mpirun on every rank, split by `DataParallel` (rank 0 prints and writes). A
+    /// rank that fails ends the whole run, so no rank waits forever in a collective.
     func run() throws {
         let config = try options.resolve(Config.self)
         if options.printConfig { return print(config.yaml, terminator: "") }
-        try Self.train(config, options)
+        let communicator = try Launch.communicator()
+        var loop = TrainingLoop()
+        loop.communicator = communicator
+        do {
+            try Self.train(config, options, loop: loop, log: communicator.isMain ? { print($0) } : { _ in })
+        } catch where communicator.size > 1 && (error as? TrainingError)?.exitStatus == nil {
+            // (An interruption reaches every rank at the same step: they all stop, as one process does.)
+            FileHandle.standardError.write(Data("error (rank \(communicator.rank) of \(communicator.size)): \(error)\n".utf8))
+            communicator.abort(code: 1)
+        } catch {
+            try? MPICommunicator.finalize()  // the run's error is the one to report
+            throw error
+        }
+        try MPICommunicator.finalize()
     }
 
     /// The help's list of keys.
@@ -33,8 +49,8 @@ struct SFTCommand: TrainerCommand {
         commandName: "sft", abstract: "Supervised fine-tuning on prompt/completion rows.", discussion: keysHelp("Config keys"))
     @OptionGroup var options: TrainOptions
 
-    static func train(_ config: SFTConfig, _ options: TrainOptions) throws {
-        try SFTTrainer(config: config, skipBadLines: options.skipBadLines).train(resume: options.resume)
+    static func train(_ config: SFTConfig, _ options: TrainOptions, loop: TrainingLoop, log: @escaping (String) -> Void) throws {
+        try SFTTrainer(config: config, skipBadLines: options.skipBadLines, log: log).train(resume: options.resume, loop: loop)
     }
 }
 
@@ -44,8 +60,8 @@ struct GRPOCommand: TrainerCommand {
         discussion: keysHelp("Config keys (TRL's GRPOConfig names)"))
     @OptionGroup var options: TrainOptions
 
-    static func train(_ config: GRPOConfig, _ options: TrainOptions) throws {
-        try GRPOTrainer(config: config, skipBadLines: options.skipBadLines).train(resume: options.resume)
+    static func train(_ config: GRPOConfig, _ options: TrainOptions, loop: TrainingLoop, log: @escaping (String) -> Void) throws {
+        try GRPOTrainer(config: config, skipBadLines: options.skipBadLines, log: log).train(resume: options.resume, loop: loop)
     }
 }
 
@@ -55,8 +71,8 @@ struct PPOCommand: TrainerCommand {
         discussion: keysHelp("Config keys (TRL's PPOConfig names)"))
     @OptionGroup var options: TrainOptions
 
-    static func train(_ config: PPOConfig, _ options: TrainOptions) throws {
-        try PPOTrainer(config: config, skipBadLines: options.skipBadLines).train(resume: options.resume)
+    static func train(_ config: PPOConfig, _ options: TrainOptions, loop: TrainingLoop, log: @escaping (String) -> Void) throws {
+        try PPOTrainer(config: config, skipBadLines: options.skipBadLines, log: log).train(resume: options.resume, loop: loop)
     }
 }
 
@@ -66,7 +82,7 @@ struct RewardModelCommand: TrainerCommand {
         discussion: keysHelp("Config keys (TRL's RewardConfig names)"))
     @OptionGroup var options: TrainOptions
 
-    static func train(_ config: RewardModelConfig, _ options: TrainOptions) throws {
-        try RewardModelTrainer(config: config, skipBadLines: options.skipBadLines).train(resume: options.resume)
+    static func train(_ config: RewardModelConfig, _ options: TrainOptions, loop: TrainingLoop, log: @escaping (String) -> Void) throws {
+        try RewardModelTrainer(config: config, skipBadLines: options.skipBadLines, log: log).train(resume: options.resume, loop: loop)
     }
 }

@@ -1,0 +1,108 @@
+import Foundation
+import Transformer
+import XCTest
+
+/// `grpo train` under `mpirun`: a 2-rank run and a 1-rank run of the same global batch and seed
+/// take the same steps (losses and final weights equal up to fp32 summation order), and a batch
+/// the ranks cannot split is a clear error. CI runs this as root (`make test`), hence the
+/// OMPI_ALLOW_RUN_AS_ROOT variables.
+final class DataParallelTests: XCTestCase {
+    /// Runs `grpo arguments...` on `ranks` processes with one compute thread each.
+    func mpirun(_ ranks: Int, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let launcher = try XCTUnwrap(["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                     "no mpirun: Scripts/install-deps.sh installs openmpi-bin")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: launcher)
+        process.arguments = ["--oversubscribe", "-np", String(ranks), GRPOBinary.url.path] + arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "GRPO_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"]) { _, new in new }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// A reward that varies among a random model's completions (its length mod 5), so every step
+    /// has non-zero advantages and a gradient.
+    func lengthReward(in dir: URL) throws -> String {
+        let script = dir.appendingPathComponent("length_mod5.py")
+        try """
+        import json, sys
+        for line in sys.stdin:
+            batch = json.loads(line)
+            print(json.dumps({"rewards": [float(len(c) % 5) for c in batch["completions"]]}), flush=True)
+        """.write(to: script, atomically: true, encoding: .utf8)
+        return "command:/usr/bin/python3 \(script.path)"
+    }
+
+    /// One logged figure of a run's metrics.jsonl, by step.
+    func figures(_ key: String, _ output: URL) throws -> [Int: Double] {
+        let text = try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        var figures: [Int: Double] = [:]
+        for line in text.split(separator: "\n") {
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            if let step = object["step"] as? Int, let value = object[key] as? Double { figures[step] = value }
+        }
+        return figures
+    }
+
+    /// A model folder's parameters, copied out of the loaded model.
+    func weights(_ folder: URL) throws -> [Float] {
+        let model = try ModelCheckpoint.load(directory: folder)
+        return withExtendedLifetime(model) { Array(model.parameters.values.buffer) }
+    }
+
+    func testTwoRanksTakeTheStepsOneProcessTakes() throws {
+        let run = try TinyRun("mpi")
+        defer { run.remove() }
+        // 6 prompts x 2 completions in 3 mini-batches of 4: rank 0 holds mini-batch 0 and half of 1.
+        let settings = ["max_steps=10", "save_steps=10", "per_device_train_batch_size=4", "gradient_accumulation_steps=3",
+                        "num_generations=2", "learning_rate=3e-3", "reward_funcs=[\(try lengthReward(in: run.dir))]"]
+        var finals: [[Float]] = []
+        var logged: [[String: [Int: Double]]] = []
+        for ranks in [1, 2] {
+            let output = "ranks\(ranks)"
+            let result = try mpirun(ranks, ["train", "grpo"] + run.settings("grpo", output: output, settings))
+            XCTAssertEqual(result.status, 0, "\(ranks) ranks: \(result.err)\n\(result.out)")
+            let checkpoint = run.dir.appendingPathComponent(output).appendingPathComponent("checkpoint-10")
+            finals.append(try weights(checkpoint))
+            logged.append(try Dictionary(uniqueKeysWithValues: ["loss", "grad_norm", "reward", "entropy"].map {
+                ($0, try figures($0, run.dir.appendingPathComponent(output)))
+            }))
+        }
+        let initial = try weights(run.model)
+        func distance(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot() }
+        func norm(_ a: [Float]) -> Double { distance(a, a.map { _ in 0 }) }
+        // The runs train (weights move, gradients are not zero), and move alike.
+        XCTAssertGreaterThan(distance(finals[0], initial) / norm(initial), 1e-3, "the 1-rank run did not train")
+        XCTAssertEqual(logged[0]["grad_norm"]?.count, 10)
+        XCTAssertTrue(logged[0]["grad_norm"]!.values.allSatisfy { $0 > 1e-3 }, "a step without gradient: the test would not see a wrong sum")
+        let weightError = distance(finals[0], finals[1]) / norm(finals[0])
+        print("data-parallel equality: relative L2 weight difference after 10 steps \(weightError)")
+        XCTAssertLessThanOrEqual(weightError, 1e-5, "final weights: relative L2 difference \(weightError) between 1 and 2 ranks")
+        for (key, one) in logged[0] {
+            let two = try XCTUnwrap(logged[1][key])
+            XCTAssertEqual(Set(one.keys), Set(two.keys), key)
+            for (step, a) in one.sorted(by: { $0.key < $1.key }) {
+                let b = try XCTUnwrap(two[step])
+                // On-policy GRPO losses are sums of +-advantage terms that cancel to ~1e-8: an
+                // absolute bound of 1e-6 (the advantages are of order 1) for the loss.
+                let bound = key == "loss" ? 1e-6 : 1e-5 * abs(a)
+                XCTAssertLessThanOrEqual(abs(a - b), bound, "step \(step) \(key): \(a) (1 rank), \(b) (2 ranks)")
+            }
+        }
+    }
+
+    func testABatchTheRanksCannotSplitIsAnError() throws {
+        let run = try TinyRun("mpi-split")
+        defer { run.remove() }
+        // 8 completions / 4 = 2 prompts over 3 ranks.
+        let result = try mpirun(3, ["train", "grpo"] + run.settings("grpo", output: "split"))
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.err.contains("per_device_train_batch_size: its 2 prompts of a generation batch"), result.err)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run.dir.appendingPathComponent("split/checkpoint-2").path))
+    }
+}
