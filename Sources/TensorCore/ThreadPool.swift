@@ -12,13 +12,17 @@ import Synchronization
 /// Nested calls run inline on the calling thread.
 public final class ThreadPool: @unchecked Sendable {
     /// The process-wide pool: one thread per online core, or `GRPO_NUM_THREADS` when set to a
-    /// positive integer (like OMP_NUM_THREADS: for sharing a machine between runs).
-    public static let shared = ThreadPool(threads: configuredThreadCount(getenv("GRPO_NUM_THREADS").map { String(cString: $0) }))
+    /// positive integer (like OMP_NUM_THREADS: for sharing a machine between runs). Under mpirun,
+    /// the ranks on one machine share its cores (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE).
+    public static let shared = ThreadPool(threads: configuredThreadCount(getenv("GRPO_NUM_THREADS").map { String(cString: $0) },
+                                                                         localRanks: getenv("OMPI_COMM_WORLD_LOCAL_SIZE").map { String(cString: $0) }))
 
-    /// The thread count for a `GRPO_NUM_THREADS` value; unset, empty or invalid values mean every online core.
-    static func configuredThreadCount(_ value: String?) -> Int {
+    /// The thread count for a `GRPO_NUM_THREADS` value; unset, empty or invalid values mean every
+    /// online core, divided among `localRanks` processes of an MPI run on this machine.
+    static func configuredThreadCount(_ value: String?, localRanks: String? = nil) -> Int {
         if let value, let n = Int(value), n >= 1 { return min(n, 256) }
-        return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let ranks = localRanks.flatMap { Int($0) }.map { max($0, 1) } ?? 1
+        return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)) / ranks)
     }
 
     public let threadCount: Int

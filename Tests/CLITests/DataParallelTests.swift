@@ -96,6 +96,24 @@ final class DataParallelTests: XCTestCase {
         }
     }
 
+    /// Two ranks stopped at step 5 and resumed go on as an uninterrupted 2-rank run: the same
+    /// weights bit for bit (each rank's sampling state comes back from the checkpoint).
+    func testTwoRanksResumeWhereTheyStopped() throws {
+        let run = try TinyRun("mpi-resume")
+        defer { run.remove() }
+        let settings = ["save_steps=5", "per_device_train_batch_size=4", "gradient_accumulation_steps=2", "num_generations=2",
+                        "learning_rate=3e-3", "lr_scheduler_type=constant", "reward_funcs=[\(try lengthReward(in: run.dir))]"]
+        for (output, steps, resume) in [("whole", 10, false), ("halves", 5, false), ("halves", 10, true)] {
+            let result = try mpirun(2, ["train", "grpo"] + run.settings("grpo", output: output, settings + ["max_steps=\(steps)"])
+                                        + (resume ? ["--resume"] : []))
+            XCTAssertEqual(result.status, 0, "\(output) to \(steps): \(result.err)\n\(result.out)")
+        }
+        let whole = try weights(run.dir.appendingPathComponent("whole/checkpoint-10"))
+        let resumed = try weights(run.dir.appendingPathComponent("halves/checkpoint-10"))
+        XCTAssertEqual(whole, resumed, "2 ranks: a resumed run's weights differ from an uninterrupted run's")
+        XCTAssertNotEqual(whole, try weights(run.dir.appendingPathComponent("halves/checkpoint-5")))
+    }
+
     func testABatchTheRanksCannotSplitIsAnError() throws {
         let run = try TinyRun("mpi-split")
         defer { run.remove() }

@@ -85,6 +85,11 @@ final class EngineTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(cores, 1)
         XCTAssertEqual(ThreadPool.configuredThreadCount("1"), 1)
         XCTAssertEqual(ThreadPool.configuredThreadCount("3"), 3)
+        // MPI ranks on one machine split its cores unless GRPO_NUM_THREADS says otherwise.
+        XCTAssertEqual(ThreadPool.configuredThreadCount(nil, localRanks: String(cores)), 1)
+        XCTAssertEqual(ThreadPool.configuredThreadCount(nil, localRanks: String(2 * cores)), 1)
+        XCTAssertEqual(ThreadPool.configuredThreadCount(nil, localRanks: "1"), cores)
+        XCTAssertEqual(ThreadPool.configuredThreadCount("3", localRanks: "2"), 3)
         for bad in ["", "0", "-2", "two", "1.5"] { XCTAssertEqual(ThreadPool.configuredThreadCount(bad), cores, bad) }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Collectives
 import Foundation
 import Rewards
 import Tasks
@@ -9,7 +10,8 @@ import Transformer
 
 /// `grpo bench grpo-step`: the step TRL is measured on (Scripts/bench_trl_grpo_step.py): tiny preset
 /// with random weights, 8 prompts x 8 completions of a ~20-token prompt, max 32 new tokens,
-/// temperature 1, beta 0.04, epsilon 0.2, mu 1, loss dapo.
+/// temperature 1, beta 0.04, epsilon 0.2, mu 1, loss dapo. Under mpirun the ranks split the 8
+/// prompts (data parallelism) and rank 0 reports.
 struct GRPOStepBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grpo-step",
@@ -113,12 +115,16 @@ struct GRPOStepBench: ParsableCommand {
         let rewards = RewardScorer(runner: RewardRunner(rewards: [RandomReward()], timeout: 60), maxUnjudgeableSteps: 1)
         let trainer = try GRPOTrainer(config: grpo, policy: policy, reference: reference, codec: IdCodec(), prompts: prompts,
                                       rewards: rewards, tokenizerSource: nil)
+        let communicator = try Launch.communicator()
         var loop = TrainingLoop()
+        loop.communicator = communicator
         loop.log = { _ in }
         loop.showProgress = false
         var rows: [[String: Double]] = []
         loop.onStep = { step, metrics in if step > warmup { rows.append(metrics) } }
         try trainer.train(loop: loop)
+        try MPICommunicator.finalize()
+        guard communicator.isMain else { return }
         func median(_ key: String) -> Double { Clock.median(rows.compactMap { $0[key] }) }
         let stepTime = median("step_time")
         let tokens = median("completion_tokens")
@@ -142,7 +148,8 @@ struct GRPOStepBench: ParsableCommand {
             report.speedup_vs_trl = theirs.median_step_seconds / stepTime
         }
         if options.json { return try printJSON(report) }
-        print("GRPO step, tiny preset (\(config.parameterCount) parameters), 8 prompts x 8 completions, <= 32 new tokens, beta 0.04")
+        print("GRPO step, tiny preset (\(config.parameterCount) parameters), 8 prompts x 8 completions, <= 32 new tokens, beta 0.04"
+              + (communicator.size > 1 ? ", split over \(communicator.size) ranks" : ""))
         print(String(format: "median %.3f s/step over %d steps: generate %.3f, reference %.3f, policy fwd+bwd %.3f, optimizer %.3f",
                      stepTime, steps, report.generate_seconds, report.reference_seconds, report.policy_seconds, report.optimizer_seconds))
         print(String(format: "%.0f completion tokens/s; peak RSS %.0f MB; %.1f GFLOP/s of the unshared step's work = %.3f of peak", report.completion_tokens_per_second,
