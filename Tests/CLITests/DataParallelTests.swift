@@ -96,6 +96,32 @@ final class DataParallelTests: XCTestCase {
         }
     }
 
+    /// SFT: 2 ranks each take half of every micro-batch's rows; the same final weights as 1 rank.
+    func testTwoRanksTrainSFTAsOneProcessDoes() throws {
+        let run = try TinyRun("mpi-sft")
+        defer { run.remove() }
+        let settings = ["max_steps=10", "save_steps=10", "per_device_train_batch_size=4", "gradient_accumulation_steps=2",
+                        "learning_rate=3e-3"]
+        var finals: [[Float]] = []
+        var losses: [[Int: Double]] = []
+        for ranks in [1, 2] {
+            let result = try mpirun(ranks, ["train", "sft"] + run.settings("sft", output: "sft\(ranks)", settings))
+            XCTAssertEqual(result.status, 0, "\(ranks) ranks: \(result.err)\n\(result.out)")
+            finals.append(try weights(run.dir.appendingPathComponent("sft\(ranks)/checkpoint-10")))
+            losses.append(try figures("loss", run.dir.appendingPathComponent("sft\(ranks)")))
+        }
+        let difference = zip(finals[0], finals[1]).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
+        let size = finals[0].reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
+        print("data-parallel SFT equality: relative L2 weight difference after 10 steps \(difference / size)")
+        XCTAssertLessThanOrEqual(difference / size, 1e-5)
+        XCTAssertEqual(losses[0].count, 10)
+        for (step, loss) in losses[0] {
+            let other = try XCTUnwrap(losses[1][step])
+            XCTAssertEqual(loss, other, accuracy: 1e-5 * abs(loss), "step \(step) loss")
+        }
+        XCTAssertNotEqual(losses[0][1], losses[0][10], "SFT did not train")
+    }
+
     /// Two ranks stopped at step 5 and resumed go on as an uninterrupted 2-rank run: the same
     /// weights bit for bit (each rank's sampling state comes back from the checkpoint).
     func testTwoRanksResumeWhereTheyStopped() throws {
@@ -122,5 +148,9 @@ final class DataParallelTests: XCTestCase {
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.err.contains("per_device_train_batch_size: its 2 prompts of a generation batch"), result.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: run.dir.appendingPathComponent("split/checkpoint-2").path))
+        // PPO has no data-parallel step yet: said so, on every rank, before any step.
+        let ppo = try mpirun(2, ["train", "ppo"] + run.settings("ppo", output: "ppo"))
+        XCTAssertNotEqual(ppo.status, 0)
+        XCTAssertTrue(ppo.err.contains("PPOTrainer does not run on several ranks: it has no data-parallel step yet"), ppo.err)
     }
 }
