@@ -11,18 +11,9 @@ final class DataParallelTests: XCTestCase {
     func mpirun(_ ranks: Int, _ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         let launcher = try XCTUnwrap(["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) },
                                      "no mpirun: Scripts/install-deps.sh installs openmpi-bin")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: launcher)
-        process.arguments = ["--oversubscribe", "-np", String(ranks), GRPOBinary.url.path] + arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(
-            ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "GRPO_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"]) { _, new in new }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile(), stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        return try GRPOBinary.run(["--oversubscribe", "-np", String(ranks), GRPOBinary.url.path] + arguments,
+                                  environment: ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "GRPO_NUM_THREADS": "1",
+                                                "OPENBLAS_NUM_THREADS": "1"], executable: URL(fileURLWithPath: launcher))
     }
 
     /// A reward that varies among a random model's completions (its length mod 5), so every step
@@ -138,6 +129,56 @@ final class DataParallelTests: XCTestCase {
         let resumed = try weights(run.dir.appendingPathComponent("halves/checkpoint-10"))
         XCTAssertEqual(whole, resumed, "2 ranks: a resumed run's weights differ from an uninterrupted run's")
         XCTAssertNotEqual(whole, try weights(run.dir.appendingPathComponent("halves/checkpoint-5")))
+    }
+
+    /// The pid of rank `rank` among `launcher`'s child processes (Open MPI's rank in its environment).
+    func rankProcess(_ rank: Int, of launcher: Process) -> pid_t? {
+        let pids = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { pid_t($0) }
+        return pids.first { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")"),
+                  stat[stat.index(close, offsetBy: 2)...].split(separator: " ").dropFirst().first.flatMap({ pid_t($0) }) == launcher.processIdentifier,
+                  let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { return false }
+            return environment.split(separator: 0).contains { Array($0) == Array("OMPI_COMM_WORLD_RANK=\(rank)".utf8) }
+        }
+    }
+
+    /// SIGTERM to one rank only (not rank 0): every rank ends after the same step, rank 0 writes
+    /// that step's checkpoint, and no rank is left waiting in a collective.
+    func testASignalToOneRankStopsEveryRankWithACheckpoint() throws {
+        let run = try TinyRun("mpi-signal")
+        defer { run.remove() }
+        let output = run.dir.appendingPathComponent("signal")
+        let launcher = Process()
+        launcher.executableURL = URL(fileURLWithPath: "/usr/bin/mpirun")
+        launcher.arguments = ["--oversubscribe", "-np", "2", GRPOBinary.url.path, "train", "sft"]
+            + run.settings("sft", output: "signal", ["max_steps=100000", "save_steps=100000", "lr_scheduler_type=constant"])
+        launcher.environment = ProcessInfo.processInfo.environment.merging(
+            ["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1", "GRPO_NUM_THREADS": "1"]) { _, new in new }
+        let err = Pipe()
+        launcher.standardOutput = FileHandle.nullDevice
+        launcher.standardError = err
+        try launcher.run()
+        let deadline = Date().addingTimeInterval(120)
+        while launcher.isRunning && Date() < deadline && KillHarness.loggedSteps(output) < 5 { usleep(1000) }
+        let rank1 = try XCTUnwrap(rankProcess(1, of: launcher), "rank 1 not found among mpirun's children")
+        kill(rank1, SIGTERM)
+        // A rank left in a collective would wait forever: give the run a minute, then end it.
+        let stopBy = Date().addingTimeInterval(60)
+        while launcher.isRunning && Date() < stopBy { usleep(10_000) }
+        if launcher.isRunning {
+            XCTFail("the ranks still run 60 s after rank 1's SIGTERM: one waits in a collective")
+            for rank in [0, 1] { rankProcess(rank, of: launcher).map { _ = kill($0, SIGKILL) } }
+            kill(launcher.processIdentifier, SIGKILL)
+        }
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        launcher.waitUntilExit()
+        XCTAssertNotEqual(launcher.terminationStatus, 0, message)
+        let step = KillHarness.loggedSteps(output)
+        XCTAssertGreaterThanOrEqual(step, 5)
+        XCTAssertTrue(message.contains("stopped by SIGTERM after step \(step)"), message)
+        XCTAssertEqual(KillHarness.checkpoints(output), [step], "the one checkpoint is the signal's step: \(message)")
+        XCTAssertFalse(message.contains("MPI_ABORT"), "a rank aborted instead of stopping with the others: \(message)")
     }
 
     func testABatchTheRanksCannotSplitIsAnError() throws {

@@ -6,11 +6,12 @@ enum GRPOBinary {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("grpo")
     }
 
-    /// Runs `grpo arguments...` to completion (with `environment` added to this process's); its
-    /// exit status, stdout and stderr.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+    /// Runs `grpo arguments...` (or `executable arguments...`: mpirun) to completion (with
+    /// `environment` added to this process's); its exit status, stdout and stderr.
+    static func run(_ arguments: [String], environment: [String: String] = [:],
+                    executable: URL = GRPOBinary.url) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
-        process.executableURL = url
+        process.executableURL = executable
         process.arguments = arguments
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         let out = Pipe(), err = Pipe()
