@@ -33,3 +33,11 @@ int ck_stop_signal(void) { return stop_signal; }
 void ck_line_buffer_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 
 void ck_ignore_file_size_signal(void) { signal(SIGXFSZ, SIG_IGN); }
+
+#include <sys/resource.h>
+
+int ck_limit_memory(int64_t bytes) {
+    struct rlimit address = {(rlim_t)bytes, (rlim_t)bytes}, core = {0, 0};
+    if (setrlimit(RLIMIT_CORE, &core) != 0) return -1;
+    return setrlimit(RLIMIT_AS, &address);
+}

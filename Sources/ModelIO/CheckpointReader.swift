@@ -8,6 +8,9 @@ public final class CheckpointReader {
     private var files: [String: SafeTensorsFile] = [:]
     /// Which file holds each tensor.
     public let location: [String: String]
+    /// The file that lists the tensors (model.safetensors.index.json, or model.safetensors), named
+    /// when one is missing.
+    public let listing: String
 
     public init(directory: URL) throws {
         self.directory = directory
@@ -29,10 +32,12 @@ public final class CheckpointReader {
                 throw ModelIOError.missingTensor(file: directory.appendingPathComponent(shard).path, tensor: name)
             }
             location = map
+            listing = index.path
         } else if fm.fileExists(atPath: single.path) {
             let file = try SafeTensorsFile(url: single)
             files["model.safetensors"] = file
             location = Dictionary(uniqueKeysWithValues: file.names.map { ($0, "model.safetensors") })
+            listing = single.path
         } else {
             throw ModelIOError.unreadable(file: directory.path, reason: "no model.safetensors or model.safetensors.index.json")
         }
@@ -53,7 +58,7 @@ public final class CheckpointReader {
     /// Reads a tensor as fp32 into `destination`, after checking its shape.
     public func read(_ name: String, expectedShape: [Int], into destination: UnsafeMutablePointer<Float>) throws {
         guard let file = location[name].flatMap({ files[$0] }), let info = file.info(name) else {
-            throw ModelIOError.missingTensor(file: directory.path, tensor: name)
+            throw ModelIOError.missingTensor(file: listing, tensor: name)
         }
         guard info.shape == expectedShape else {
             throw ModelIOError.shapeMismatch(tensor: name, actual: info.shape, expected: expectedShape)
@@ -64,7 +69,7 @@ public final class CheckpointReader {
     /// A tensor as fp32.
     public func tensor(_ name: String) throws -> Tensor {
         guard let file = location[name].flatMap({ files[$0] }) else {
-            throw ModelIOError.missingTensor(file: directory.path, tensor: name)
+            throw ModelIOError.missingTensor(file: listing, tensor: name)
         }
         return try file.tensor(name)
     }

@@ -77,10 +77,10 @@ public final class Tokenizer: Sendable {
                             postProcessor: PostProcessor? = .byteLevel(ByteLevelOptions()),
                             decoder: TokenDecoder? = .byteLevel(ByteLevelOptions()),
                             options: BPEModel.Options = BPEModel.Options(),
-                            config: TokenizerConfig = TokenizerConfig()) throws {
-        let model = try BPEModel(vocab: vocab, merges: merges, options: options)
+                            config: TokenizerConfig = TokenizerConfig(), file: String = "in-memory tokenizer") throws {
+        let model = try BPEModel(vocab: vocab, merges: merges, options: options, file: file)
         try self.init(model: model, addedTokens: addedTokens, normalizer: normalizer, preTokenizer: preTokenizer,
-                      postProcessor: postProcessor, decoder: decoder, config: config)
+                      postProcessor: postProcessor, decoder: decoder, config: config, file: file)
     }
 
     /// Reads tokenizer.json (`file` names it in errors) and optionally tokenizer_config.json.
@@ -117,9 +117,11 @@ public final class Tokenizer: Sendable {
         var config = TokenizerConfig()
         if let (data, path) = try readIfPresent("tokenizer_config.json") {
             config = try TokenizerJSON.decode(TokenizerConfig.self, from: data, file: path)
+            config.chatTemplateFile = path
         }
-        if let (data, _) = try readIfPresent("chat_template.jinja") {
+        if let (data, path) = try readIfPresent("chat_template.jinja") {
             config.chatTemplate = String(decoding: data, as: UTF8.self)
+            config.chatTemplateFile = path
         }
         try self.init(data: try read(file), config: config, file: file.path)
     }

@@ -9,6 +9,9 @@ public struct TokenizerConfig: Sendable, Equatable, Codable {
     /// list of named templates), or chat_template.jinja beside it, which takes precedence.
     public var chatTemplate: String?
     public var modelMaxLength: Int?
+    /// The file the chat template was read from (tokenizer_config.json, chat_template.jinja or a GGUF
+    /// file), which template errors name; not part of the JSON.
+    public var chatTemplateFile: String?
 
     public init(bosToken: String? = nil, eosToken: String? = nil, padToken: String? = nil, unkToken: String? = nil,
                 chatTemplate: String? = nil, modelMaxLength: Int? = nil) {
@@ -60,6 +63,9 @@ public struct TokenizerConfig: Sendable, Equatable, Codable {
         }
         // Some configs say 1e30 for "no limit".
         let maxLength = try container.decodeIfPresent(Double.self, forKey: .modelMaxLength)
+        if let maxLength, !(maxLength >= 0) {
+            throw TokenizerJSON.malformed(decoder, field: "model_max_length", "expected a number >= 0, got \(maxLength)")
+        }
         modelMaxLength = maxLength.flatMap { $0 < 1e15 ? Int($0) : nil }
     }
 

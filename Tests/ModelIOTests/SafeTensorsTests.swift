@@ -139,6 +139,22 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertThrowsError(try reader.read("b", expectedShape: [3, 2], into: out.data)) { error in
             XCTAssertEqual("\(error)", "tensor 'b' has shape [2, 3], expected [3, 2]")
         }
+        XCTAssertThrowsError(try reader.read("c", expectedShape: [1], into: out.data)) { error in
+            XCTAssertEqual("\(error)", "\(dir.path)/model.safetensors.index.json: tensor 'c' not found")
+        }
+    }
+
+    /// Found by `grpo fuzz safetensors`: a tensor missing from model.safetensors was reported against
+    /// the folder, not the file.
+    func testMissingTensorNamesTheFile() throws {
+        try SafeTensorsWriter.write([("a", Tensor(zeros: [2]))], to: dir.appendingPathComponent("model.safetensors"))
+        let reader = try CheckpointReader(directory: dir)
+        let out = Tensor(zeros: [2])
+        for read in [{ try reader.read("b", expectedShape: [2], into: out.data) }, { _ = try reader.tensor("b") }] {
+            XCTAssertThrowsError(try read()) { error in
+                XCTAssertEqual("\(error)", "\(self.dir.path)/model.safetensors: tensor 'b' not found")
+            }
+        }
     }
 
     func testAtomicDirectoryReplacesOnlyWhenComplete() throws {

@@ -99,4 +99,39 @@ final class TokenizerErrorTests: XCTestCase {
             }
         }
     }
+
+    /// Found by `grpo fuzz tokenizer-config`: a negative model_max_length trapped converting -1e308 to Int.
+    func testNegativeModelMaxLengthIsNamed() {
+        for value in ["-1e308", "-1"] {
+            let config = Data(#"{"eos_token": "<s>", "model_max_length": \#(value)}"#.utf8)
+            XCTAssertThrowsError(try Tokenizer(data: file(), configData: config, configFile: "cfg/tokenizer_config.json")) { error in
+                XCTAssertEqual("\(error)", "cfg/tokenizer_config.json: field 'model_max_length': expected a number >= 0, got \(Double(value) ?? 0)")
+            }
+        }
+        XCTAssertNil(try Tokenizer(data: file(), configData: Data(#"{"model_max_length": 1e30}"#.utf8)).config.modelMaxLength, "1e30: no limit")
+    }
+
+    /// Found by `grpo fuzz tokenizer-config` and `chat-template`: template errors named no file. A
+    /// template read beside tokenizer.json names its file, at parse and at render time.
+    func testChatTemplateErrorsNameTheFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-template-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try file().write(to: folder.appendingPathComponent("tokenizer.json"))
+        let config = folder.appendingPathComponent("tokenizer_config.json")
+        try Data(#"{"chat_template": "{{ messages[0]['content'] }}{{ messages[5]['content'] }}"}"#.utf8).write(to: config)
+        let tokenizer = try Tokenizer(url: folder)
+        XCTAssertEqual(tokenizer.config.chatTemplateFile, config.path)
+        let template = try ChatTemplate(source: try XCTUnwrap(tokenizer.chatTemplate), file: tokenizer.config.chatTemplateFile)
+        XCTAssertThrowsError(try template.render(messages: [ChatTemplate.Message(role: "user", content: "hi")], addGenerationPrompt: true)) { error in
+            XCTAssertTrue("\(error)".hasPrefix("chat template line 1: \(config.path): "), "\(error)")
+        }
+        let jinja = folder.appendingPathComponent("chat_template.jinja")
+        try Data("{% for m in messages %}{{ m }".utf8).write(to: jinja)
+        let broken = try Tokenizer(url: folder)
+        XCTAssertEqual(broken.config.chatTemplateFile, jinja.path)
+        XCTAssertThrowsError(try ChatTemplate(source: try XCTUnwrap(broken.chatTemplate), file: broken.config.chatTemplateFile)) { error in
+            XCTAssertTrue("\(error)".contains(jinja.path), "\(error)")
+        }
+    }
 }

@@ -78,4 +78,8 @@ void ck_catch_stop_signals(void);
 void ck_restore_stop_signals(void);
 int ck_stop_signal(void);
 
+/// Limits this process's address space to `bytes` (an allocation beyond it fails) and turns off
+/// core dumps; 0 on success, -1 with errno set otherwise. For the fuzzer's child process.
+int ck_limit_memory(int64_t bytes);
+
 #endif

@@ -36,12 +36,24 @@ public struct ChatTemplate: Sendable {
     }
 
     public let source: String
+    /// The file the template came from, which its parse and render errors name.
+    public let file: String?
     private let nodes: [JinjaNode]
 
     /// Parses the template; syntax errors and unsupported tags, filters or tests throw here.
-    public init(source: String) throws {
+    public init(source: String, file: String? = nil) throws {
         self.source = source
-        nodes = try JinjaParser.parse(source)
+        self.file = file
+        nodes = try Self.naming(file) { try JinjaParser.parse(source) }
+    }
+
+    /// Runs `body`, putting `file` in front of a template error's message.
+    private static func naming<T>(_ file: String?, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch TokenizerError.template(let message, let line) where file != nil {
+            throw TokenizerError.template(message: "\(file ?? ""): \(message)", line: line)
+        }
     }
 
     /// Renders a conversation of arbitrary JSON-like messages (with `tool_calls`, lists of content parts, ...).
@@ -58,7 +70,7 @@ public struct ChatTemplate: Sendable {
         context.merge(extra) { _, new in new }
         context["messages"] = .array(messages)
         context["add_generation_prompt"] = .bool(addGenerationPrompt)
-        return try JinjaInterpreter.render(nodes, context: context)
+        return try Self.naming(file) { try JinjaInterpreter.render(nodes, context: context) }
     }
 
     /// Renders a conversation of role/content messages.
@@ -131,10 +143,6 @@ public struct ChatTemplate: Sendable {
 
     /// Parses a template read from `file`, naming the file in any error.
     private static func parse(_ text: String, file: String) throws -> ChatTemplate {
-        do {
-            return try ChatTemplate(source: text)
-        } catch TokenizerError.template(let message, let line) {
-            throw TokenizerError.template(message: "\(file): \(message)", line: line)
-        }
+        try ChatTemplate(source: text, file: file)
     }
 }

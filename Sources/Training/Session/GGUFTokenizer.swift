@@ -36,11 +36,17 @@ public enum GGUFTokenizer {
             return AddedToken(id: id, content: data.tokens[id], special: type == 3)
         }
         let name = { (id: Int?) in id.flatMap { $0 < data.tokens.count ? data.tokens[$0] : nil } }
-        let config = TokenizerConfig(bosToken: name(data.bosTokenID), eosToken: name(data.eosTokenID),
+        var config = TokenizerConfig(bosToken: name(data.bosTokenID), eosToken: name(data.eosTokenID),
                                      padToken: name(data.paddingTokenID), unkToken: name(data.unknownTokenID),
                                      chatTemplate: data.chatTemplate)
-        return try Tokenizer(vocab: vocab, merges: merges, addedTokens: added, preTokenizer: pre,
-                             postProcessor: .byteLevel(ByteLevelOptions(addPrefixSpace: false, trimOffsets: false, useRegex: true)),
-                             decoder: .byteLevel(ByteLevelOptions()), config: config)
+        config.chatTemplateFile = url.path
+        do {
+            return try Tokenizer(vocab: vocab, merges: merges, addedTokens: added, preTokenizer: pre,
+                                 postProcessor: .byteLevel(ByteLevelOptions(addPrefixSpace: false, trimOffsets: false, useRegex: true)),
+                                 decoder: .byteLevel(ByteLevelOptions()), config: config, file: url.path)
+        } catch TokenizerError.malformed(let file, let field, let reason) where field.hasPrefix("model.") {
+            // tokenizer.json's model.merges[i] is the GGUF file's tokenizer.ggml.merges[i].
+            throw TokenizerError.malformed(file: file, field: "tokenizer.ggml." + field.dropFirst("model.".count), reason: reason)
+        }
     }
 }

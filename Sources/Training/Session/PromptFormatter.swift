@@ -16,7 +16,7 @@ public struct PromptFormatter {
         self.instruction = instruction
         if useChatTemplate {
             guard let source = tokenizer.chatTemplate else { throw RunSetupError.noChatTemplate(model: model) }
-            template = try ChatTemplate(source: source)
+            template = try ChatTemplate(source: source, file: tokenizer.config.chatTemplateFile ?? model)
         } else {
             template = nil
         }

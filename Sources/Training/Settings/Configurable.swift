@@ -24,7 +24,9 @@ public protocol Configurable {
 
 extension Configurable {
     /// The defaults with `entries` applied in order (later ones win), then validated.
-    public static func resolve(_ entries: [SettingEntry]) throws -> Self {
+    /// `readFrom` names the settings files read (even one that gave no entries), for the error of a
+    /// key left unset.
+    public static func resolve(_ entries: [SettingEntry], readFrom: [String] = []) throws -> Self {
         var settings = Self()
         var sources: [String: String] = [:]
         let byName = Dictionary(keys.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -37,18 +39,21 @@ extension Configurable {
             }
             sources[entry.key] = entry.source
         }
-        try settings.check(sources: sources)
+        // A key left unset is named with where the settings came from (a file a key is missing from).
+        var origins = readFrom
+        for entry in entries where !origins.contains(entry.source) { origins.append(entry.source) }
+        try settings.check(sources: sources, fallback: origins.isEmpty ? "settings" : origins.joined(separator: ", "))
         return settings
     }
 
     /// Checks every key's rule (defaults and keys left unset included: a required path) and the
-    /// rules across keys; errors name the key and where it was set (`sources`, else "settings").
-    public func check(sources: [String: String] = [:]) throws {
+    /// rules across keys; errors name the key and where it was set (`sources`, else `fallback`).
+    public func check(sources: [String: String] = [:], fallback: String = "settings") throws {
         for key in Self.keys {
-            if let reason = key.check(self) { throw SettingsError.badValue(source: sources[key.name] ?? "settings", key: key.name, reason: reason) }
+            if let reason = key.check(self) { throw SettingsError.badValue(source: sources[key.name] ?? fallback, key: key.name, reason: reason) }
         }
         do { try validate() } catch let error as InvalidSetting {
-            throw SettingsError.invalid(source: sources[error.key] ?? "settings", key: error.key, reason: error.reason)
+            throw SettingsError.invalid(source: sources[error.key] ?? fallback, key: error.key, reason: error.reason)
         }
     }
 

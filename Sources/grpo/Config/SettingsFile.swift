@@ -66,7 +66,7 @@ struct TrainOptions: ParsableArguments {
 
     /// The settings from the file and overrides, checked.
     func resolve<C: Configurable>(_ type: C.Type) throws -> C {
-        try C.resolve((config.map(SettingsFile.entries) ?? []) + SettingsFile.overrides(overrides))
+        try C.resolve((config.map(SettingsFile.entries) ?? []) + SettingsFile.overrides(overrides), readFrom: config.map { [$0] } ?? [])
     }
 }
 

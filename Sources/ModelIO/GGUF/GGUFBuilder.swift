@@ -1,8 +1,8 @@
 import Foundation
-@testable import ModelIO
 
-/// Writes GGUF bytes for tests, with knobs to produce the corruptions a reader must reject.
-struct GGUFBuilder {
+/// Writes GGUF bytes (F32 tensors) for tests and fuzzing seeds, with knobs to produce the corruptions a
+/// reader must reject.
+public struct GGUFBuilder {
     struct TensorEntry {
         var name: String
         /// ggml's ne, fastest-varying first.
@@ -20,14 +20,14 @@ struct GGUFBuilder {
     var alignment = 32
     var tensorCount: UInt64?, metadataCount: UInt64?
 
-    init(architecture: String? = nil) {
+    public init(architecture: String? = nil) {
         if let architecture { metadata.append(("general.architecture", .string(architecture))) }
     }
 
-    mutating func add(_ key: String, _ value: GGUFValue) { metadata.append((key, value)) }
+    public mutating func add(_ key: String, _ value: GGUFValue) { metadata.append((key, value)) }
 
     /// An F32 tensor given in Hugging Face (row-major, slowest-first) shape.
-    mutating func addF32(_ name: String, shape: [Int], values: [Float]) {
+    public mutating func addF32(_ name: String, shape: [Int], values: [Float]) {
         var bytes: [UInt8] = []
         for v in values { withUnsafeBytes(of: v.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
         tensors.append(TensorEntry(name: name, dims: shape.reversed().map(UInt64.init), type: 0, data: bytes))
@@ -63,7 +63,7 @@ struct GGUFBuilder {
         }
     }
 
-    func bytes() -> [UInt8] {
+    public func bytes() -> [UInt8] {
         var out = magic
         Self.append(version, to: &out)
         Self.append(tensorCount ?? UInt64(tensors.count), to: &out)
@@ -76,7 +76,7 @@ struct GGUFBuilder {
         var offsets: [UInt64] = [], next: UInt64 = 0
         for t in tensors {
             offsets.append(t.offset ?? next)
-            next = (offsets.last! + UInt64(t.data.count) + UInt64(alignment) - 1) / UInt64(alignment) * UInt64(alignment)
+            next = ((offsets.last ?? 0) + UInt64(t.data.count) + UInt64(alignment) - 1) / UInt64(alignment) * UInt64(alignment)
         }
         for (t, offset) in zip(tensors, offsets) {
             Self.append(string: t.name, to: &out)
