@@ -22,7 +22,7 @@ public enum JSONL {
         do {
             data = try Data(contentsOf: url)
         } catch {
-            throw TaskError.io(file: url.path, reason: "cannot read: \(error.localizedDescription)")
+            throw TaskError.io(file: url.path, reason: "cannot read: \(unreadable(url.path) ?? error.localizedDescription)")
         }
         let decoder = JSONDecoder()
         var result = ReadResult(rows: [], skippedLines: [])
@@ -43,6 +43,14 @@ public enum JSONL {
             }
         }
         return result
+    }
+
+    /// Why `path` cannot be read as a file, in the system's words (Foundation's own error says
+    /// "error 256" for a loop of symlinks): a stat failure, or that it is a folder.
+    static func unreadable(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return String(cString: strerror(errno)) }
+        return (info.st_mode & S_IFMT) == S_IFDIR ? "it is a folder, not a JSONL file" : nil
     }
 
     private static func row(_ line: Data, decoder: JSONDecoder) throws(TaskError) -> Row {

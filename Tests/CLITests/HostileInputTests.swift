@@ -50,4 +50,65 @@ final class HostileInputTests: XCTestCase {
         try expectRefused(["train", "sft"] + run.settings("sft", output: "sft") + ["--set", "train_file=\(rows.path)"],
                           "\(rows.path): row 1 has no `prompt (non-empty)` column")
     }
+
+    /// Model paths that are not models: each refused by name, saying what the path is instead.
+    func testModelPathsThatAreNotModels() throws {
+        let run = try TinyRun("model-paths")
+        defer { run.remove() }
+        let fm = FileManager.default
+        let notes = run.dir.appendingPathComponent("notes")
+        try fm.createDirectory(at: notes, withIntermediateDirectories: true)
+        try Data("hi".utf8).write(to: notes.appendingPathComponent("readme.txt"))
+        let runFolder = run.dir.appendingPathComponent("old-run/checkpoint-7")
+        try fm.createDirectory(at: runFolder, withIntermediateDirectories: true)
+        let loop = run.dir.appendingPathComponent("loop-a")
+        try fm.createSymbolicLink(atPath: loop.path, withDestinationPath: run.dir.appendingPathComponent("loop-b").path)
+        try fm.createSymbolicLink(atPath: run.dir.appendingPathComponent("loop-b").path, withDestinationPath: loop.path)
+        let tail = "; a model is a Hugging Face folder (config.json, model.safetensors, tokenizer.json) or a .gguf file"
+        for (path, reason) in [(notes.path, "a folder without config.json (it holds readme.txt)"),
+                               (run.dir.appendingPathComponent("old-run").path,
+                                "a run's output folder (without config.json); its checkpoints are folders such as checkpoint-7"),
+                               (run.train.path, "a file whose name does not end in .gguf"),
+                               (loop.path, "a symlink that does not resolve (Too many levels of symbolic links)"),
+                               (run.dir.appendingPathComponent("absent").path, "No such file or directory")] {
+            try expectRefused(["generate", "--model", path, "--prompt", "1+1="], "\(path): not a model: \(reason)\(tail)")
+            try expectRefused(["train", "sft"] + run.settings("sft", output: "sft", ["model=\(path)"]), "\(path): not a model: \(reason)")
+        }
+    }
+
+    /// A loop of symlinks as output_dir or train_file is named with the system's reason.
+    func testSymlinkLoopsAreNamed() throws {
+        let run = try TinyRun("symlink-loops")
+        defer { run.remove() }
+        let loop = run.dir.appendingPathComponent("loop-a")
+        try FileManager.default.createSymbolicLink(atPath: loop.path, withDestinationPath: run.dir.appendingPathComponent("loop-b").path)
+        try FileManager.default.createSymbolicLink(atPath: run.dir.appendingPathComponent("loop-b").path, withDestinationPath: loop.path)
+        try expectRefused(["train", "sft"] + run.settings("sft", output: "sft", ["train_file=\(loop.path)"]),
+                          "\(loop.path): cannot read: Too many levels of symbolic links")
+        try expectRefused(["train", "sft"] + run.settings("sft", output: "loop-a"), "\(loop.path): cannot write: output_dir must be a writable folder")
+    }
+
+    /// An output_dir holding a run is refused without --resume, unless overwrite_output_dir, which
+    /// removes the old run's checkpoints and logs (so a later --resume cannot pick up a stale one).
+    func testAnExistingRunIsNotOverwrittenUnlessAsked() throws {
+        let run = try TinyRun("existing-run")
+        defer { run.remove() }
+        let output = run.dir.appendingPathComponent("sft")
+        let first = try GRPOBinary.run(["train", "sft"] + run.settings("sft", output: "sft", ["max_steps=3", "save_steps=3"]))
+        XCTAssertEqual(first.status, 0, first.err)
+        try expectRefused(["train", "sft"] + run.settings("sft", output: "sft"),
+                          "\(output.path): output_dir already holds a run (checkpoint-3, events.out.tfevents.")
+        let resumed = try GRPOBinary.run(["train", "sft", "--resume"] + run.settings("sft", output: "sft", ["max_steps=3", "save_steps=3"]))
+        XCTAssertEqual(resumed.status, 0, resumed.err)
+        let keep = output.appendingPathComponent("notes.txt")
+        try Data("mine".utf8).write(to: keep)
+        let again = try GRPOBinary.run(["train", "sft"] + run.settings("sft", output: "sft", ["overwrite_output_dir=true"]))
+        XCTAssertEqual(again.status, 0, again.err)
+        let names = try FileManager.default.contentsOfDirectory(atPath: output.path).filter { $0.hasPrefix("checkpoint-") }
+        XCTAssertEqual(names, ["checkpoint-2"], "the old run's checkpoint-3 is gone")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: keep.path), "files that are not the run's are kept")
+        let steps = try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(steps.count, 2, "metrics of the new run only")
+    }
 }
+

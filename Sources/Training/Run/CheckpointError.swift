@@ -6,6 +6,9 @@ public enum CheckpointError: Error, LocalizedError, CustomStringConvertible, Equ
     case noCheckpoint(directory: String)
     case mismatch(file: String, reason: String)
     case unwritable(file: String, reason: String)
+    /// output_dir holds a run (`contents`: its checkpoints and logs) and the new one neither resumes
+    /// nor may overwrite it.
+    case existingRun(directory: String, contents: [String])
 
     public var description: String {
         switch self {
@@ -13,6 +16,10 @@ public enum CheckpointError: Error, LocalizedError, CustomStringConvertible, Equ
         case .noCheckpoint(let directory): return "\(directory): no checkpoint-<step> folder to resume from"
         case .mismatch(let file, let reason): return "\(file): does not match this run: \(reason)"
         case .unwritable(let file, let reason): return "\(file): cannot write: \(reason)"
+        case .existingRun(let directory, let contents):
+            let shown = contents.prefix(4).joined(separator: ", ") + (contents.count > 4 ? ", ..." : "")
+            return "\(directory): output_dir already holds a run (\(shown)); pass --resume to continue it, "
+                + "set overwrite_output_dir: true to start over (its checkpoints and logs are removed), or choose another output_dir"
         }
     }
 

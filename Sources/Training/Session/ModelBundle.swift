@@ -29,6 +29,7 @@ public struct ModelBundle {
     /// The model at `path`, refused when a weight is NaN or infinite (it would train to NaN and
     /// generate garbage).
     public static func loadModel(_ path: String) throws -> DecoderModel {
+        try checkModelPath(path)
         let model = isGGUF(path) ? try GGUFModel.load(url: URL(fileURLWithPath: path))
                                  : try ModelCheckpoint.load(directory: URL(fileURLWithPath: path))
         for t in model.parameters.tensors {
@@ -41,8 +42,31 @@ public struct ModelBundle {
     }
 
     public static func loadTokenizer(_ path: String) throws -> Tokenizer {
+        try checkModelPath(path)
         if isGGUF(path) { return try GGUFTokenizer.load(url: URL(fileURLWithPath: path)) }
         return try Tokenizer(url: URL(fileURLWithPath: path).appendingPathComponent("tokenizer.json"))
+    }
+
+    /// Refuses a model path that cannot be a model, saying what it is instead.
+    static func checkModelPath(_ path: String) throws {
+        func refuse(_ reason: String) -> RunSetupError { .notAModel(path: path, reason: reason) }
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let reason = String(cString: strerror(errno))
+            var link = stat()
+            if lstat(path, &link) == 0 && (link.st_mode & S_IFMT) == S_IFLNK { throw refuse("a symlink that does not resolve (\(reason))") }
+            throw refuse(reason)
+        }
+        if (info.st_mode & S_IFMT) == S_IFDIR {
+            guard !isGGUF(path) else { throw refuse("a folder, not a .gguf file") }
+            guard !FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent("config.json").path) else { return }
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
+            let checkpoints = names.filter { $0.hasPrefix("checkpoint-") }
+            if let last = checkpoints.last { throw refuse("a run's output folder (without config.json); its checkpoints are folders such as \(last)") }
+            let shown = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", ..." : "")
+            throw refuse(names.isEmpty ? "an empty folder" : "a folder without config.json (it holds \(shown))")
+        }
+        guard isGGUF(path) else { throw refuse("a file whose name does not end in .gguf") }
     }
 
     /// A second copy of the model's weights (a frozen reference policy).

@@ -13,6 +13,9 @@ public enum RunSetupError: Error, LocalizedError, CustomStringConvertible, Equat
     case unsupported(model: String, reason: String)
     /// A weight is NaN or infinite.
     case nonfiniteWeight(model: String, tensor: String, index: Int, value: Double)
+    /// The model path is not a model: missing, a loop of symlinks, a file that is not .gguf, a
+    /// folder without config.json.
+    case notAModel(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -33,6 +36,9 @@ public enum RunSetupError: Error, LocalizedError, CustomStringConvertible, Equat
             return "\(model): \(reason)"
         case let .nonfiniteWeight(model, tensor, index, value):
             return "\(model): tensor '\(tensor)' holds \(value) at flat index \(index); a model with NaN or infinite weights cannot be trained or run"
+        case let .notAModel(path, reason):
+            return "\(path): not a model: \(reason); a model is a Hugging Face folder (config.json, model.safetensors, "
+                + "tokenizer.json) or a .gguf file"
         }
     }
 
