@@ -23,6 +23,12 @@ public struct TokenizerConfig: Sendable, Equatable, Codable {
         self.modelMaxLength = modelMaxLength
     }
 
+    /// Equal when the contents are; where the chat template was read from does not count.
+    public static func == (a: TokenizerConfig, b: TokenizerConfig) -> Bool {
+        (a.bosToken, a.eosToken, a.padToken, a.unkToken, a.chatTemplate, a.modelMaxLength)
+            == (b.bosToken, b.eosToken, b.padToken, b.unkToken, b.chatTemplate, b.modelMaxLength)
+    }
+
     private enum CodingKeys: String, CodingKey {
         case bosToken = "bos_token", eosToken = "eos_token", padToken = "pad_token", unkToken = "unk_token"
         case chatTemplate = "chat_template", modelMaxLength = "model_max_length"

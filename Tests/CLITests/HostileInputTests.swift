@@ -88,8 +88,9 @@ final class HostileInputTests: XCTestCase {
         try expectRefused(["train", "sft"] + run.settings("sft", output: "loop-a"), "\(loop.path): cannot write: output_dir must be a writable folder")
     }
 
-    /// An output_dir holding a run is refused without --resume, unless overwrite_output_dir, which
-    /// removes the old run's checkpoints and logs (so a later --resume cannot pick up a stale one).
+    /// An output_dir holding a run's checkpoint is refused without --resume, unless
+    /// overwrite_output_dir, which removes the old run's checkpoints and logs (so a later --resume
+    /// cannot pick up a stale one). A run that saved no checkpoint is started over.
     func testAnExistingRunIsNotOverwrittenUnlessAsked() throws {
         let run = try TinyRun("existing-run")
         defer { run.remove() }
@@ -109,6 +110,15 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: keep.path), "files that are not the run's are kept")
         let steps = try String(contentsOf: output.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(steps.count, 2, "metrics of the new run only")
+        let unsaved = run.dir.appendingPathComponent("unsaved")
+        try FileManager.default.createDirectory(at: unsaved, withIntermediateDirectories: true)
+        try Data("{\"step\": 1, \"loss\": 9}\n{\"step\": 2, \"loss\": 9}\n{\"step\": 3, \"loss\": 9}\n".utf8)
+            .write(to: unsaved.appendingPathComponent("metrics.jsonl"))
+        let fresh = try GRPOBinary.run(["train", "sft"] + run.settings("sft", output: "unsaved"))
+        XCTAssertEqual(fresh.status, 0, fresh.err)
+        let freshSteps = try String(contentsOf: unsaved.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(freshSteps.count, 2, "the unsaved run's metrics are gone")
+        XCTAssertFalse(freshSteps.contains { $0.contains("\"loss\": 9") })
     }
 }
 

@@ -34,9 +34,9 @@ final class PPOTrainerTests: XCTestCase {
 
     /// One update changes every tensor of the policy and of the value model and logs TRL's PPO metrics.
     func testOneUpdateTrainsBothModels() throws {
-        for extra in [["kl_estimator=k1"], ["kl_estimator=k3", "whiten_rewards=true", "missing_eos_penalty=1.0", "num_mini_batches=1"]] {
+        for (i, extra) in [["kl_estimator=k1"], ["kl_estimator=k3", "whiten_rewards=true", "missing_eos_penalty=1.0", "num_mini_batches=1"]].enumerated() {
             let policy = fixture.model()
-            let t = try trainer(try config("one", extra + ["max_steps=1"]), policy: policy)
+            let t = try trainer(try config("one-\(i)", extra + ["max_steps=1"]), policy: policy)
             let before = (Array(policy.parameters.values.buffer), Array(t.value.parameters.values.buffer))
             var seen: [String: Double] = [:]
             try t.train(loop: fixture.quietLoop { _, m in seen = m })

@@ -1,25 +1,24 @@
 import Foundation
 
 extension TrainingCheckpoint {
-    /// What marks a folder as holding a run: its checkpoints (finished or not) and its logs.
+    /// The files of a run: its checkpoints (finished or not) and its logs.
     static func isRunFile(_ name: String) -> Bool {
         name.hasPrefix(prefix) || name.hasPrefix(".\(prefix)") || name == "metrics.jsonl" || name == "completions.jsonl"
             || name.hasPrefix("events.out.tfevents.")
     }
 
-    /// Makes `output` ready for a run that starts fresh (`resume` false): a folder holding an earlier
-    /// run is refused unless `overwrite` (TrainingArguments' overwrite_output_dir), which removes that
-    /// run's checkpoints and logs, so none of them can be taken for the new run's. Anything else in
-    /// the folder is left alone.
+    /// Makes `output` ready for a run that starts fresh (`resume` false). A folder holding an earlier
+    /// run's checkpoint is refused unless `overwrite` (TrainingArguments' overwrite_output_dir); then,
+    /// or when the earlier run saved no checkpoint (nothing to resume), that run's checkpoints and logs
+    /// are removed, so none of them can be taken for the new run's. Anything else is left alone.
     public static func claim(_ output: URL, resume: Bool, overwrite: Bool) throws {
         guard !resume else { return }
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: output.path)) ?? []).filter(isRunFile).sorted()
-        guard !names.isEmpty else { return }
-        guard overwrite else { throw CheckpointError.existingRun(directory: output.path, contents: names) }
+        guard try list(output).isEmpty || overwrite else { throw CheckpointError.existingRun(directory: output.path, contents: names) }
         for name in names {
             let url = output.appendingPathComponent(name)
             do { try FileManager.default.removeItem(at: url) } catch {
-                throw CheckpointError.unwritable(file: url.path, reason: "overwrite_output_dir: cannot remove it: \(error.localizedDescription)")
+                throw CheckpointError.unwritable(file: url.path, reason: "cannot remove the earlier run's \(name): \(error.localizedDescription)")
             }
         }
     }

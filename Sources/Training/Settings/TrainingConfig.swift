@@ -8,8 +8,8 @@ public struct TrainingConfig: Sendable, Equatable {
     /// The starting model: a Hugging Face folder (e.g. a checkpoint) or a .gguf file.
     public var model = ""
     public var outputDir = "runs/train"
-    /// Start a new run in an output_dir that holds one (its checkpoints are removed); without it such
-    /// a folder is refused unless the run resumes.
+    /// Start a new run in an output_dir that holds a run's checkpoints (they and its logs are
+    /// removed); without it such a folder is refused unless the run resumes.
     public var overwriteOutputDir = false
     public var trainFile = ""
     public var evalFile: String? = nil
@@ -42,8 +42,8 @@ public struct TrainingConfig: Sendable, Equatable {
         [
             SettingKey("model", \.model, help: "starting model: a Hugging Face folder (e.g. a checkpoint) or a .gguf file", rule: .required),
             SettingKey("output_dir", \.outputDir, help: "where checkpoints and metrics.jsonl go", rule: .required),
-            SettingKey("overwrite_output_dir", \.overwriteOutputDir, help: "start a new run in an output_dir that holds one, removing its "
-                       + "checkpoints (else such a folder is refused unless --resume)"),
+            SettingKey("overwrite_output_dir", \.overwriteOutputDir, help: "start a new run in an output_dir that holds a run's checkpoints, "
+                       + "removing them and its logs (else such a folder is refused unless --resume)"),
             SettingKey("train_file", \.trainFile, help: "JSONL rows with `prompt` plus the columns the trainer reads", rule: .required),
             SettingKey("eval_file", \.evalFile, help: "JSONL rows held out for evaluation"),
             SettingKey("max_steps", \.maxSteps, help: "optimizer steps", rule: .within(1...100_000_000)),

@@ -124,10 +124,8 @@ struct R1Recipe {
         let settings = try stage.settings.map { SettingEntry($0.key, try filled($0.value), source: source) }
         var paths = ["model": model.path, "train_file": train.path, "output_dir": dir.path, "seed": "\(file.seed)"]
         if let eval = stage.evalFile { paths["eval_file"] = R1Data.file(eval, in: out).path }
-        let resume = !(try TrainingCheckpoint.list(dir)).isEmpty
-        // The stage's folder is the recipe's own: a stage stopped before its first checkpoint starts over.
         let entries = settings + paths.sorted { $0.key < $1.key }.map { SettingEntry($0.key, .string($0.value), source: "grpo recipe r1") }
-            + [SettingEntry("overwrite_output_dir", .bool(!resume), source: "grpo recipe r1")]
+        let resume = !(try TrainingCheckpoint.list(dir)).isEmpty
         if resume && stage.trainer != .sample { log("resuming \(stage.name) from its latest checkpoint") }
         let summary: RunSummary
         switch stage.trainer {
