@@ -86,7 +86,7 @@ public struct DecoderConfig: Sendable, Equatable {
             headCount: heads,
             kvHeadCount: try json.optionalInt("num_key_value_heads") ?? heads,
             headDim: try json.optionalInt("head_dim"),
-            rmsNormEps: Float(try json.optionalDouble("rms_norm_eps") ?? 1e-6),
+            rmsNormEps: try rmsNormEps(json),
             ropeTheta: Float(try ropeTheta(json)),
             tieWordEmbeddings: try json.optionalBool("tie_word_embeddings") ?? false,
             maxPositionEmbeddings: try json.optionalInt("max_position_embeddings") ?? 2048,
@@ -166,6 +166,15 @@ public struct DecoderConfig: Sendable, Equatable {
             throw ModelIOError.config(file: json.file, field: "rope_theta", reason: "must be a finite number > 0, got \(theta)")
         }
         return theta
+    }
+
+    /// `rms_norm_eps`: a float32 number >= 0 (1e-6 when absent).
+    static func rmsNormEps(_ json: JSONConfig) throws -> Float {
+        let eps = try json.optionalDouble("rms_norm_eps") ?? 1e-6
+        guard eps >= 0, Float(eps).isFinite else {
+            throw ModelIOError.config(file: json.file, field: "rms_norm_eps", reason: "must be a finite number >= 0, got \(eps)")
+        }
+        return Float(eps)
     }
 
     /// Rejects sliding-window attention, which these decoders do not implement.

@@ -90,6 +90,9 @@ final class CheckpointTests: XCTestCase {
             $0["rope_parameters"] = nil
             $0["rope_theta"] = -5.0
         }, ["rope_theta", "got -5.0"])
+        // rms_norm_eps beyond float32 became +inf, and a negative one was taken as given.
+        expectLoadError(try fixtureCopy("llama") { $0["rms_norm_eps"] = 1e300 }, ["rms_norm_eps", "finite number >= 0, got 1e+300"])
+        expectLoadError(try fixtureCopy("llama") { $0["rms_norm_eps"] = -1e-6 }, ["rms_norm_eps", "got -1e-06"])
         // A saved folder has rope_parameters; rope_scaling added beside it is not ignored.
         expectLoadError(try fixtureCopy("qwen2") { $0["rope_scaling"] = ["rope_type": "yarn", "factor": 4.0] },
                         ["rope_scaling.rope_type", "'yarn'", "not implemented"])

@@ -119,5 +119,12 @@ final class GGUFModelTests: XCTestCase {
         let hidden = Array("llama.embedding_length".utf8) + [4, 0, 0, 0]
         try expectLoadError(replacing: hidden + [32, 0, 0, 0], with: hidden + [64, 0, 0, 0],
                             "tensor 'model.embed_tokens.weight (GGUF token_embd.weight)': shape [48, 32], expected [48, 64]")
+        // Found by `grpo fuzz gguf`: a NaN epsilon reached the config's JSON round trip as Foundation's
+        // "Invalid number value (nan) in JSON write", naming no file.
+        let eps = Array("llama.attention.layer_norm_rms_epsilon".utf8) + [6, 0, 0, 0]  // key, FLOAT32
+        let file = try Data(contentsOf: fixtures.appendingPathComponent("tiny_llama.gguf"))
+        let start = try XCTUnwrap(file.range(of: Data(eps))).upperBound
+        try expectLoadError(replacing: eps + Array(file[start..<(start + 4)]), with: eps + [0, 0, 0xC0, 0x7F],
+                            "field 'llama.attention.layer_norm_rms_epsilon': expected a finite number, got FLOAT32 nan")
     }
 }

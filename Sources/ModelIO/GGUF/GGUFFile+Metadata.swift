@@ -29,10 +29,10 @@ extension GGUFFile {
         return n
     }
 
-    /// A float (or an integer) as Double.
+    /// A finite float (or an integer) as Double.
     public func optionalDouble(_ key: String) throws -> Double? {
         guard let value = metadata[key] else { return nil }
-        guard let x = value.double else { throw mismatch(key, "a number", value) }
+        guard let x = value.double, x.isFinite else { throw mismatch(key, "a finite number", value) }
         return x
     }
 
