@@ -177,10 +177,11 @@ final class FuzzProcess {
         return String(text.prefix(4000))
     }
 
-    /// Removes the folder a killed child could not remove itself.
+    /// Removes the folders a killed child could not remove itself (its cases' and its scratch).
     private func cleanUp() {
         try? input.close()
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-fuzz-child-\(process.processIdentifier)")
-        try? FileManager.default.removeItem(at: folder)
+        for name in ["grpo-fuzz-child-\(process.processIdentifier)", "grpo-fuzz-\(process.processIdentifier)"] {
+            try? FileManager.default.removeItem(at: FileManager.default.temporaryDirectory.appendingPathComponent(name))
+        }
     }
 }
