@@ -47,7 +47,7 @@ public struct TrainingLoop {
         let main = communicator.isMain
         let output = try TrainingCheckpoint.outputFolder(settings.outputDir)
         if main { for line in TrainingCheckpoint.removeUnfinishedWrites(output) { log(line) } }
-        try TrainingCheckpoint.claim(output, resume: resume, overwrite: settings.overwriteOutputDir)
+        try TrainingCheckpoint.claim(output, resume: resume, overwrite: settings.overwriteOutputDir, removing: main)
         var state = TrainerState()
         if resume {
             let (restored, folder) = try TrainingCheckpoint.resume(algorithm.checkpointParts, outputDirectory: output)
