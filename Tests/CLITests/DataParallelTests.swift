@@ -46,6 +46,35 @@ final class DataParallelTests: XCTestCase {
         return withExtendedLifetime(model) { Array(model.parameters.values.buffer) }
     }
 
+    /// |a - b| / |b| (L2 norms).
+    func relativeDifference(_ a: [Float], _ b: [Float]) -> Double {
+        let difference = zip(a, b).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        return (difference / b.reduce(0.0) { $0 + Double($1) * Double($1) }).squareRoot()
+    }
+
+    /// Runs `trainer` for `steps` steps on 1 and then 2 ranks; returns each run's output folder.
+    func trainOnOneAndTwoRanks(_ run: TinyRun, _ trainer: String, _ settings: [String]) throws -> [URL] {
+        try [1, 2].map { ranks in
+            let output = "\(trainer)\(ranks)"
+            let result = try mpirun(ranks, ["train", trainer] + run.settings(trainer, output: output, settings))
+            XCTAssertEqual(result.status, 0, "\(trainer), \(ranks) ranks: \(result.err)\n\(result.out)")
+            return run.dir.appendingPathComponent(output)
+        }
+    }
+
+    /// Each `keys` figure of every step within `bound(key, value)` between two runs' metrics.jsonl.
+    func assertSameFigures(_ keys: [String], _ outputs: [URL], steps: Int, bound: (String, Double) -> Double) throws {
+        for key in keys {
+            let one = try figures(key, outputs[0]), two = try figures(key, outputs[1])
+            XCTAssertEqual(one.count, steps, "\(key) logged at every step")
+            XCTAssertEqual(Set(one.keys), Set(two.keys), key)
+            for (step, a) in one.sorted(by: { $0.key < $1.key }) {
+                let b = try XCTUnwrap(two[step])
+                XCTAssertLessThanOrEqual(abs(a - b), bound(key, a), "step \(step) \(key): \(a) (1 rank), \(b) (2 ranks)")
+            }
+        }
+    }
+
     func testTwoRanksTakeTheStepsOneProcessTakes() throws {
         let run = try TinyRun("mpi")
         defer { run.remove() }
@@ -111,6 +140,49 @@ final class DataParallelTests: XCTestCase {
             XCTAssertEqual(loss, other, accuracy: 1e-5 * abs(loss), "step \(step) loss")
         }
         XCTAssertNotEqual(losses[0][1], losses[0][10], "SFT did not train")
+    }
+
+    /// PPO: 2 ranks each sample, score and run the frozen passes on half the rollout, gather it,
+    /// whiten over the whole batch and run half of each micro-batch; the same policy and value
+    /// weights and the same figures as 1 rank. 16 responses in 2 mini-batches of 2 micro-batches
+    /// of 4, 2 epochs, whitened rewards too.
+    func testTwoRanksTrainPPOAsOneProcessDoes() throws {
+        let run = try TinyRun("mpi-ppo")
+        defer { run.remove() }
+        let settings = ["max_steps=6", "save_steps=6", "gradient_accumulation_steps=4", "num_mini_batches=2", "num_ppo_epochs=2",
+                        "learning_rate=3e-3", "whiten_rewards=true", "reward_funcs=[\(try lengthReward(in: run.dir))]"]
+        let outputs = try trainOnOneAndTwoRanks(run, "ppo", settings)
+        for model in ["", "value_model"] {
+            let finals = try outputs.map { try weights($0.appendingPathComponent("checkpoint-6").appendingPathComponent(model)) }
+            let initial = model.isEmpty ? try weights(run.model) : nil
+            if let initial { XCTAssertGreaterThan(relativeDifference(finals[0], initial), 1e-3, "the 1-rank run did not train") }
+            let error = relativeDifference(finals[1], finals[0])
+            print("data-parallel PPO equality (\(model.isEmpty ? "policy" : model)): relative L2 weight difference after 6 steps \(error)")
+            XCTAssertLessThanOrEqual(error, 1e-5, "\(model.isEmpty ? "policy" : model): relative difference \(error) between 1 and 2 ranks")
+        }
+        // Losses of order 1e-2 that partly cancel: an absolute floor of 1e-7 beside the relative 1e-5.
+        try assertSameFigures(["loss", "loss/value_avg", "objective/scores", "objective/kl", "policy/entropy_avg", "val/ratio_var",
+                               "completions/mean_length", "reward"], outputs, steps: 6) { max(1e-5 * abs($1), 1e-7) }
+        XCTAssertNotEqual(try figures("objective/scores", outputs[0]).values.reduce(0, +), 0, "a zero reward would hide a wrong gather")
+    }
+
+    /// The reward model: 2 ranks each take half of every micro-batch's pairs; the same weights and
+    /// figures (loss, accuracy, margin, rewards, num_tokens) as 1 rank.
+    func testTwoRanksTrainARewardModelAsOneProcessDoes() throws {
+        let run = try TinyRun("mpi-rm")
+        defer { run.remove() }
+        let data = try GRPOBinary.run(["data", "preferences", "--train", "64", "--test", "4", "--seed", "3", "--out", run.dir.path])
+        XCTAssertEqual(data.status, 0, data.err)
+        let settings = ["train_file=\(run.dir.appendingPathComponent("pairs-train.jsonl").path)", "max_steps=8", "save_steps=8",
+                        "per_device_train_batch_size=4", "gradient_accumulation_steps=2", "learning_rate=3e-3", "eval_on_start=false"]
+        let outputs = try trainOnOneAndTwoRanks(run, "rm", settings)
+        let finals = try outputs.map { try weights($0.appendingPathComponent("checkpoint-8")) }
+        let error = relativeDifference(finals[1], finals[0])
+        print("data-parallel reward-model equality: relative L2 weight difference after 8 steps \(error)")
+        XCTAssertLessThanOrEqual(error, 1e-5)
+        try assertSameFigures(["loss", "accuracy", "margin", "min_reward", "mean_reward", "max_reward", "num_tokens", "grad_norm"], outputs,
+                              steps: 8) { max(1e-5 * abs($1), 1e-7) }
+        XCTAssertNotEqual(try figures("loss", outputs[0])[1], try figures("loss", outputs[0])[8], "the reward model did not train")
     }
 
     /// Two ranks stopped at step 5 and resumed go on as an uninterrupted 2-rank run: the same
@@ -189,9 +261,9 @@ final class DataParallelTests: XCTestCase {
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.err.contains("per_device_train_batch_size: its 2 prompts of a generation batch"), result.err)
         XCTAssertFalse(FileManager.default.fileExists(atPath: run.dir.appendingPathComponent("split/checkpoint-2").path))
-        // PPO has no data-parallel step yet: said so, on every rank, before any step.
-        let ppo = try mpirun(2, ["train", "ppo"] + run.settings("ppo", output: "ppo"))
+        // PPO's 4-row micro-batches over 3 ranks: said so, before any step.
+        let ppo = try mpirun(3, ["train", "ppo"] + run.settings("ppo", output: "ppo"))
         XCTAssertNotEqual(ppo.status, 0)
-        XCTAssertTrue(ppo.err.contains("PPOTrainer does not run on several ranks: it has no data-parallel step yet"), ppo.err)
+        XCTAssertTrue(ppo.err.contains("per_device_train_batch_size: its 4 rows of a micro-batch do not split evenly over 3 ranks"), ppo.err)
     }
 }

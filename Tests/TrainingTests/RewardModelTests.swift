@@ -64,7 +64,7 @@ final class RewardModelTests: XCTestCase {
             ]))
             let trainer = try RewardModelTrainer(config: config, model: model, sequence: RewardSequence(model: model, codec: WordCodec()),
                                                  train: pairs, eval: [], tokenizerSource: nil)
-            let metrics = trainer.accumulateGradients([pairs])
+            let metrics = try trainer.accumulateGradients([pairs])
             let expected = try XCTUnwrap((s["float64"] as? [String: Any])?["metrics"] as? [String: Double])
             for key in ["loss", "num_tokens", "min_reward", "mean_reward", "max_reward", "accuracy", "margin"] {
                 let value = try XCTUnwrap(expected[key], key)

@@ -22,7 +22,7 @@ extension RolloutCollector {
         t0 = Clock.now()
         let owners = chosen[groups].flatMap { [Int](repeating: $0, count: g) }
         let scores = try rewards.score(completions: completions.map(\.text), prompts: owners.map { prompts[$0] }, log: run.log)
-        let all = try gatherScores(scores, comm)  // F rewards x P*G completions
+        let all = try scores.gathered(comm)  // F rewards x P*G completions
         let advantages = Advantages.compute(rewardsPerFunction: all.perCompletion, weights: all.weights, groupSize: g,
                                             scaling: config.scaleRewards)
         let tokenAdvantages = config.advantage == .process
@@ -44,10 +44,8 @@ extension RolloutCollector {
         // Every rank's lengths and truncations, in batch order.
         let lengths = try comm.allgather(completions.map { Double($0.ids.count) }).flatMap { $0 }
         let clipped = try comm.allgather(completions.map { $0.finishReason == .length ? 1.0 : 0 }).flatMap { $0 }
-        let failures = rewards.metrics.sorted { $0.key < $1.key }
-        let summed = try comm.allreduce(failures.map(\.value), .sum)
         let slowest = try comm.allreduce([generateTime, rewardTime, referenceTime], .max)
-        var metrics = all.metrics.merging(zip(failures.map(\.key), summed).map { ($0, $1) }) { a, _ in a }
+        var metrics = all.metrics.merging(try rewards.metrics(summedOver: comm)) { a, _ in a }
         metrics["reward"] = NaNStatistics.mean(advantages.rewards) ?? .nan
         metrics["reward_std"] = NaNStatistics.std(advantages.rewards) ?? .nan
         metrics["frac_reward_zero_std"] = Double(stride(from: 0, to: p * g, by: g).filter { advantages.stdIsZero[$0] }.count) / Double(max(p, 1))
@@ -73,17 +71,5 @@ extension RolloutCollector {
                           sampling: .init(temperature: Float(r.temperature), topK: r.topK, topP: r.topP, minP: r.minP),
                           eosTokenIDs: codec.eosTokenIDs),
             rowStreams: &streams)
-    }
-
-    /// Every rank's scores, in batch order (F rewards x all completions); nil stays nil.
-    func gatherScores(_ scores: RewardBatch, _ comm: any Communicator) throws -> RewardBatch {
-        let gathered = try scores.scores.map { row -> [Double?] in
-            // (value, judged) pairs: a score may be any Double, nil is "cannot judge".
-            let values = try comm.allgather(row.map { $0 ?? 0 }).flatMap { $0 }
-            let judged = try comm.allgather(row.map { $0 == nil ? UInt8(0) : 1 }).flatMap { $0 }
-            return zip(values, judged).map { $1 == 1 ? $0 : nil }
-        }
-        return RewardBatch(names: scores.names, weights: scores.weights, scores: gathered, steps: scores.steps.map { _ in nil },
-                           outcomes: scores.outcomes)
     }
 }

@@ -15,6 +15,10 @@ import Foundation
 /// Ties in max() split the gradient evenly, as torch.max does. Statistics as TRL logs them:
 /// pg_clipfrac (the clipped branch strictly larger, over valid tokens), vf_clipfrac (over validP1),
 /// approxkl = 0.5 * mean((logp' - logp_old)^2) and the ratio mean over all B x T positions.
+///
+/// Split over ranks, an input is one rank's rows of a micro-batch and `wholeBatch` holds the whole
+/// micro-batch's counts (valid tokens, validP1 positions, B x T cells): every mean divides by them,
+/// so each rank's loss, gradient and statistics are its part of a sum over ranks.
 public enum PPOLoss {
     public struct Settings: Sendable, Equatable {
         public var cliprange = 0.2
@@ -30,9 +34,11 @@ public enum PPOLoss {
         public var valid: [Double], validP1: [Double]
         public var newLogprobs: [Double], oldLogprobs: [Double], advantages: [Double]
         public var newValues: [Double], oldValues: [Double], returns: [Double]
+        /// The denominators of the means when they are not this input's own counts.
+        public var wholeBatch: Counts?
 
         public init(rows: Int, time: Int, valid: [Double], validP1: [Double], newLogprobs: [Double], oldLogprobs: [Double],
-                    advantages: [Double], newValues: [Double], oldValues: [Double], returns: [Double]) {
+                    advantages: [Double], newValues: [Double], oldValues: [Double], returns: [Double], wholeBatch: Counts? = nil) {
             self.rows = rows
             self.time = time
             self.valid = valid
@@ -43,6 +49,21 @@ public enum PPOLoss {
             self.newValues = newValues
             self.oldValues = oldValues
             self.returns = returns
+            self.wholeBatch = wholeBatch
+        }
+
+        /// This input's own counts.
+        public var counts: Counts { Counts(tokens: valid.reduce(0, +), positions: validP1.reduce(0, +), cells: Double(rows * time)) }
+    }
+
+    /// What the means of a micro-batch divide by: its valid tokens, its validP1 positions and its B x T cells.
+    public struct Counts: Sendable, Equatable {
+        public var tokens: Double, positions: Double, cells: Double
+
+        public init(tokens: Double, positions: Double, cells: Double) {
+            self.tokens = tokens
+            self.positions = positions
+            self.cells = cells
         }
     }
 
@@ -54,8 +75,8 @@ public enum PPOLoss {
     }
 
     public static func compute(_ x: Input, _ s: Settings) -> Result {
-        let n = x.rows * x.time
-        let tokens = max(x.valid.reduce(0, +), 1e-300), positions = max(x.validP1.reduce(0, +), 1e-300)
+        let n = x.rows * x.time, whole = x.wholeBatch ?? x.counts
+        let tokens = max(whole.tokens, 1e-300), positions = max(whole.positions, 1e-300), cells = max(whole.cells, 1)
         var pg = 0.0, vf = 0.0, pgClipped = 0.0, vfClipped = 0.0, approx = 0.0, ratioSum = 0.0
         var dLogp = [Double](repeating: 0, count: n), dValue = [Double](repeating: 0, count: n)
         for k in 0..<n {
@@ -84,7 +105,7 @@ public enum PPOLoss {
         }
         let pgLoss = pg / tokens, vfLoss = 0.5 * vf / positions
         return Result(pgLoss: pgLoss, vfLoss: vfLoss, loss: pgLoss + s.vfCoef * vfLoss, logprobGradient: dLogp, valueGradient: dValue,
-                      pgClipfrac: pgClipped / tokens, vfClipfrac: vfClipped / positions, approxKL: approx / Double(max(n, 1)),
-                      ratioMean: ratioSum / Double(max(n, 1)))
+                      pgClipfrac: pgClipped / tokens, vfClipfrac: vfClipped / positions, approxKL: approx / cells,
+                      ratioMean: ratioSum / cells)
     }
 }

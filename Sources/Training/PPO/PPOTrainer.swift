@@ -1,3 +1,4 @@
+import Collectives
 import Foundation
 import Generation
 import Rewards
@@ -121,31 +122,39 @@ public final class PPOTrainer: TrainingAlgorithm {
             defer { timing[key, default: 0] += Clock.now() - t0 }
             return try body()
         }
-        // 1-2. Rollout: responses, their reference logprobs and values, their scores.
+        // 1-2. Rollout: responses, their reference logprobs and values, their scores. Split over
+        // ranks, each takes a contiguous share of the rows and the rollout is gathered, so every
+        // rank holds the whole batch (its whitening, shuffles and micro-batches are one process's).
+        let comm = run.communicator
         let chosen = run.nextRows(config.rolloutBatch)
-        let responses = timed("time/generate") { sample(chosen, run) }
-        let time = max(responses.map(\.ids.count).max() ?? 1, 1)
-        let rows = chosen.count
-        let batch = PPOBatch(prompts: chosen.map { prompts[$0].ids }, responses: responses.map(\.ids), responseTime: time)
-        let cells = rows * time
-        let logprobs = PPOBatch.scatter(responses.flatMap(\.logprobs), cells: batch.logprobCells, count: cells)
-        let refLogprobs = timed("time/reference") {
+        let share = DataParallel.share(of: chosen.count, rank: comm.rank, size: comm.size)
+        let mine = Array(chosen[share])
+        let local = timed("time/generate") { sample(mine, firstRow: share.lowerBound, run) }
+        let time = max(Int(try comm.allreduce([Double(local.map(\.ids.count).max() ?? 1)], .max)[0]), 1)
+        let batch = PPOBatch(prompts: mine.map { prompts[$0].ids }, responses: local.map(\.ids), responseTime: time)
+        let cells = mine.count * time
+        let localLogprobs = PPOBatch.scatter(local.flatMap(\.logprobs), cells: batch.logprobCells, count: cells)  // (B/N, T)
+        let localReference = timed("time/reference") {
             PPOBatch.scatter(reference.tokenLogprobs(Tape(recording: false), batch.input, positions: batch.logprobPositions,
                                                      targets: batch.targets, temperature: logitTemperature).logprob.values,
                              cells: batch.logprobCells, count: cells)
         }
-        let values = timed("time/value") {
+        let localValues = timed("time/value") {
             PPOBatch.scatter(value.scores(Tape(recording: false), batch.input, positions: batch.valuePositions).values,
                              cells: batch.valueCells, count: cells)
         }
         let scored = try timed("time/reward") {
-            try rewards.score(completions: responses.map(\.text), prompts: chosen.map { prompts[$0] }, log: run.log)
+            try rewards.score(completions: local.map(\.text), prompts: mine.map { prompts[$0] }, log: run.log).gathered(comm)
         }
+        let responses = try GatheredResponses(local, comm)
+        let logprobs = try gatherRows(localLogprobs, comm), refLogprobs = try gatherRows(localReference, comm)  // (B, T)
+        let values = try gatherRows(localValues, comm)  // (B, T)
+        let rows = chosen.count
         let combined = Advantages.compute(rewardsPerFunction: scored.perCompletion, weights: scored.weights, groupSize: 1, scaling: .none).rewards
         try rewards.recordStep(judgedAny: combined.contains { $0 != nil })
-        let eos = responses.map { r in r.ids.contains { codec.eosTokenIDs.contains($0) } }
+        let eos = responses.ids.map { r in r.contains { codec.eosTokenIDs.contains($0) } }
         let scores = PPOMath.penalized(combined.map { $0 ?? 0 }, containsEOS: eos, penalty: config.missingEOSPenalty)
-        let rollout = PPOMath.Rollout(rows: rows, time: time, lastIndex: responses.map { $0.ids.count - 1 }, logprobs: logprobs,
+        let rollout = PPOMath.Rollout(rows: rows, time: time, lastIndex: responses.ids.map { $0.count - 1 }, logprobs: logprobs,
                                       refLogprobs: refLogprobs, values: values, scores: scores)
         let processed = PPOMath.process(rollout, config.math)
 
@@ -160,15 +169,18 @@ public final class PPOTrainer: TrainingAlgorithm {
                 policy.parameters.zeroGrad()
                 value.parameters.zeroGrad()
                 let micro = Array(stride(from: m * miniBatch, to: (m + 1) * miniBatch, by: microBatch))
+                var parts: [[String: Double]] = []  // (micro-batches) this rank's part of each one's statistics
                 for start in micro {
                     let picked = Array(order[start..<(start + microBatch)])
-                    let result = timed("time/policy") {
-                        trainMicroBatch(picked, responses: responses, chosen: chosen, rollout: rollout, processed: processed,
+                    parts.append(timed("time/policy") {
+                        trainMicroBatch(picked, rank: comm, responses: responses.ids, chosen: chosen, rollout: rollout, processed: processed,
                                         scale: 1 / Double(micro.count))
-                    }
-                    for (key, v) in result { stats[key, default: []].append(v) }
+                    })
                 }
-                timed("time/optimizer") {
+                for (key, values) in try PPOTrainer.summed(parts, comm) { stats[key, default: []] += values }
+                try timed("time/optimizer") {
+                    try DataParallel.sumGradients(policy.parameters, comm)
+                    try DataParallel.sumGradients(value.parameters, comm)
                     gradNorm = config.training.optimizer.clip(policy.parameters)
                     let valueNorm = config.training.optimizer.clip(value.parameters)
                     // Finite when every micro-batch loss of this mini-batch is.
@@ -180,8 +192,8 @@ public final class PPOTrainer: TrainingAlgorithm {
                 }
             }
         }
-        var metrics = processed.metrics.merging(timing) { a, _ in a }.merging(scored.metrics) { a, _ in a }
-            .merging(rewards.metrics) { a, _ in a }
+        var metrics = processed.metrics.merging(try PPOTrainer.slowest(timing, comm)) { a, _ in a }.merging(scored.metrics) { a, _ in a }
+            .merging(try rewards.metrics(summedOver: comm)) { a, _ in a }
         func mean(_ key: String) -> Double { (stats[key] ?? []).reduce(0, +) / Double(max(stats[key]?.count ?? 0, 1)) }
         for key in ["policy/approxkl_avg", "policy/clipfrac_avg", "loss/policy_avg", "loss/value_avg", "val/clipfrac_avg", "policy/entropy_avg"] {
             metrics[key] = mean(key)
@@ -196,9 +208,9 @@ public final class PPOTrainer: TrainingAlgorithm {
         metrics["loss"] = mean("loss/total")
         metrics["grad_norm"] = gradNorm
         metrics["learning_rate"] = lr
-        let lengths = responses.map { Double($0.ids.count) }
+        let lengths = responses.ids.map { Double($0.count) }
         metrics["completions/mean_length"] = lengths.reduce(0, +) / Double(max(rows, 1))
-        metrics["completions/clipped_ratio"] = Double(responses.filter { $0.finishReason == .length }.count) / Double(max(rows, 1))
+        metrics["completions/clipped_ratio"] = Double(responses.truncated.filter { $0 }.count) / Double(max(rows, 1))
         metrics["completion_tokens"] = lengths.reduce(0, +)
         let stepTime = Clock.now() - stepStart
         metrics["step_time"] = stepTime
@@ -207,15 +219,20 @@ public final class PPOTrainer: TrainingAlgorithm {
     }
 
     /// One response per prompt, with the run's checkpointed sampling generator (or the given ones).
-    func sample(_ chosen: [Int], _ run: TrainingRun) -> [Completion] {
+    /// Under mpirun, row i of the whole rollout (`firstRow` + its index here) draws from its own
+    /// stream, seeded by one draw of that generator and i, so the samples do not depend on the ranks.
+    func sample(_ chosen: [Int], firstRow: Int, _ run: TrainingRun) -> [Completion] {
         if case .fixed(let given) = responses { return replay(chosen.map { given[$0] ?? [] }, chosen) }
         let generator = Generator(model: policy) { [codec] in codec.decode($0) }
-        return run.withGenerator("sampling", seed: UInt64(bitPattern: Int64(config.training.seed))) { rng in
-            generator.generate(prompts: chosen.map { prompts[$0].ids },
-                               config: .init(maxNewTokens: config.responseLength, sampling: .init(temperature: logitTemperature),
-                                             eosTokenIDs: config.stopToken == .eos ? codec.eosTokenIDs : []),
-                               rng: &rng)
+        let settings = GenerationConfig(maxNewTokens: config.responseLength, sampling: .init(temperature: logitTemperature),
+                                        eosTokenIDs: config.stopToken == .eos ? codec.eosTokenIDs : [])
+        let seed = UInt64(bitPattern: Int64(config.training.seed)), ids = chosen.map { prompts[$0].ids }
+        guard run.isDataParallel else {
+            return run.withGenerator("sampling", seed: seed) { generator.generate(prompts: ids, config: settings, rng: &$0) }
         }
+        let base = run.withGenerator("sampling", seed: seed) { $0.next() }
+        var streams = chosen.indices.map { SeededGenerator(seed: base &+ UInt64(firstRow + $0)) }
+        return generator.generate(prompts: ids, config: settings, rowStreams: &streams)
     }
 
     /// Given responses with the policy's logprobs of their tokens (teacher-forced, at the sampling temperature).
@@ -234,22 +251,27 @@ public final class PPOTrainer: TrainingAlgorithm {
         }
     }
 
-    /// Forward and backward of both models on the rollout rows `picked`; the loss is scaled by
-    /// `scale` (1 / micro-batches per mini-batch). Returns the micro-batch's statistics.
-    func trainMicroBatch(_ picked: [Int], responses: [Completion], chosen: [Int], rollout: PPOMath.Rollout, processed: PPOMath.Processed,
-                         scale: Double) -> [String: Double] {
+    /// Forward and backward of both models on this rank's share of the rollout rows `picked` (all
+    /// of them on one rank); the loss is scaled by `scale` (1 / micro-batches per mini-batch) and
+    /// its means are over the whole of `picked`. Returns this rank's part of the micro-batch's
+    /// statistics (the ranks' parts sum to them).
+    func trainMicroBatch(_ whole: [Int], rank comm: any Communicator, responses: [[Int32]], chosen: [Int], rollout: PPOMath.Rollout,
+                         processed: PPOMath.Processed, scale: Double) -> [String: Double] {
         let t = rollout.time
-        let batch = PPOBatch(prompts: picked.map { prompts[chosen[$0]].ids }, responses: picked.map { responses[$0].ids }, responseTime: t)
+        let picked = Array(whole[DataParallel.share(of: whole.count, rank: comm.rank, size: comm.size)])
+        let counts = PPOLoss.Counts(tokens: Double(whole.reduce(0) { $0 + min(rollout.lastIndex[$1] + 1, t) }),
+                                    positions: Double(whole.reduce(0) { $0 + min(rollout.lastIndex[$1] + 2, t) }), cells: Double(whole.count * t))
+        let batch = PPOBatch(prompts: picked.map { prompts[chosen[$0]].ids }, responses: picked.map { responses[$0] }, responseTime: t)
         func rows(_ x: [Double]) -> [Double] { picked.flatMap { x[($0 * t)..<(($0 + 1) * t)] } }
         let count = picked.count * t
         func input(_ newLogprobs: [Double], _ newValues: [Double]) -> PPOLoss.Input {
             PPOLoss.Input(rows: picked.count, time: t, valid: rows(rollout.validMask), validP1: rows(rollout.validP1Mask), newLogprobs: newLogprobs,
                           oldLogprobs: rows(processed.logprobs), advantages: rows(processed.advantages), newValues: newValues,
-                          oldValues: rows(processed.values), returns: rows(processed.returns))
+                          oldValues: rows(processed.values), returns: rows(processed.returns), wholeBatch: counts)
         }
         // The loss is pg(logprobs) + vf_coef * vf(values): each model's gradient needs only its own
         // outputs, so each model runs forward and backward in turn and one tape is alive at a time.
-        var newLogprobs: [Double] = [], entropyMean = 0.0
+        var newLogprobs: [Double] = [], entropyPart = 0.0
         do {
             let tape = Tape()
             let (lp, entropy) = policy.tokenLogprobs(tape, batch.input, positions: batch.logprobPositions, targets: batch.targets,
@@ -257,7 +279,7 @@ public final class PPOTrainer: TrainingAlgorithm {
             newLogprobs = PPOBatch.scatter(lp.values, cells: batch.logprobCells, count: count)
             let policyPart = PPOLoss.compute(input(newLogprobs, rows(processed.values)), config.loss)
             tape.backward(lp, seed: batch.logprobCells.map { Float(policyPart.logprobGradient[$0] * scale) })
-            entropyMean = entropy.values.reduce(0.0) { $0 + Double($1) } / Double(max(entropy.count, 1))
+            entropyPart = entropy.values.reduce(0.0) { $0 + Double($1) } / max(counts.tokens, 1)
         }
         let tape = Tape()
         let v = value.scores(tape, batch.input, positions: batch.valuePositions)
@@ -265,7 +287,7 @@ public final class PPOTrainer: TrainingAlgorithm {
         tape.backward(v, seed: batch.valueCells.map { Float(result.valueGradient[$0] * scale) })
         return ["policy/approxkl_avg": result.approxKL, "policy/clipfrac_avg": result.pgClipfrac, "loss/policy_avg": result.pgLoss,
                 "loss/value_avg": result.vfLoss, "val/clipfrac_avg": result.vfClipfrac, "val/ratio": result.ratioMean,
-                "policy/entropy_avg": entropyMean,
+                "policy/entropy_avg": entropyPart,
                 "loss/total": result.loss]
     }
 }

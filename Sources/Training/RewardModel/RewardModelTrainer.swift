@@ -1,3 +1,4 @@
+import Collectives
 import Foundation
 import Tasks
 import TensorCore
@@ -104,10 +105,13 @@ public final class RewardModelTrainer: TrainingAlgorithm {
     public func step(_ run: TrainingRun) throws -> [String: Double] {
         let start = Clock.now()
         tokensSeen = Int(run.state.counters["num_tokens"] ?? 0)  // checkpointed, so a resume goes on counting
-        var metrics = accumulateGradients((0..<config.training.gradientAccumulationSteps).map { _ in
-            run.nextRows(config.training.batchSize).map { train[$0] }
-        })
+        let comm = run.communicator
+        let share = DataParallel.share(of: config.training.batchSize, rank: comm.rank, size: comm.size)
+        var metrics = try accumulateGradients((0..<config.training.gradientAccumulationSteps).map { _ in
+            run.nextRows(config.training.batchSize)[share].map { train[$0] }
+        }, communicator: comm)
         run.state.counters["num_tokens"] = Double(tokensSeen)
+        try DataParallel.sumGradients(model.parameters, comm)
         let gradNorm = config.training.optimizer.clip(model.parameters)
         metrics["grad_norm"] = gradNorm
         let lr = schedule.rate(config.training.optimizer.learningRate, step: run.state.step)
@@ -115,6 +119,11 @@ public final class RewardModelTrainer: TrainingAlgorithm {
         metrics["learning_rate"] = lr
         metrics["step_time"] = Clock.now() - start
         return metrics
+    }
+
+    /// Ranks take equal shares of each micro-batch's pairs.
+    public func checkDataParallel(ranks: Int) throws {
+        try DataParallel.checkDivisible(config.training.batchSize, by: ranks, key: "per_device_train_batch_size", what: "pairs of a micro-batch")
     }
 
     public func progressFigures(_ metrics: [String: Double]) -> [(String, String)] {
@@ -139,11 +148,15 @@ public final class RewardModelTrainer: TrainingAlgorithm {
 
     /// One optimizer step's gradients over micro-batches of pairs: each micro-batch's chosen rows
     /// then rejected rows in one forward pass, its loss divided by the number of micro-batches.
-    /// Returns the metrics, averaged over the micro-batches (num_tokens: cumulative).
-    public func accumulateGradients(_ microBatches: [[PreferencePair]]) -> [String: Double] {
+    /// Returns the metrics, averaged over the micro-batches (num_tokens: cumulative). Split over
+    /// ranks, `microBatches` are this rank's equal shares: each loss is scaled by 1 / ranks (so the
+    /// summed gradient is the whole micro-batch's mean) and the metrics are the whole batch's.
+    public func accumulateGradients(_ microBatches: [[PreferencePair]], communicator comm: any Communicator = SingleProcess()) throws
+        -> [String: Double] {
         model.parameters.zeroGrad()
-        var sums: [String: Double] = [:]
-        let n = Double(microBatches.count)
+        let n = Double(microBatches.count), ranks = Double(comm.size)
+        var means: [String: [Double]] = [:], tokens = 0.0  // (micro-batches) per key: this rank's share of each mean
+        var lowest: [Double] = [], highest: [Double] = []  // (micro-batches)
         for pairs in microBatches {
             let (input, positions) = sequence.batch(pairs.map(\.chosen) + pairs.map(\.rejected))
             let tape = Tape()
@@ -153,14 +166,29 @@ public final class RewardModelTrainer: TrainingAlgorithm {
             let margins = pairs.contains { $0.margin != nil } ? pairs.map { $0.margin ?? 0 } : nil
             let result = PairwiseLoss.compute(chosen: Array(rewards[..<b]), rejected: Array(rewards[b...]), margins: margins,
                                               centerCoefficient: config.centerRewardsCoefficient)
-            tape.backward(scores, seed: (result.dChosen + result.dRejected).map { Float($0 / n) })
-            tokensSeen += pairs.reduce(0) { $0 + $1.chosen.count + $1.rejected.count }
-            sums["loss", default: 0] += result.loss / n
-            for (key, value) in result.metrics { sums[key, default: 0] += value / n }
+            tape.backward(scores, seed: (result.dChosen + result.dRejected).map { Float($0 / (n * ranks)) })
+            tokens += Double(pairs.reduce(0) { $0 + $1.chosen.count + $1.rejected.count })
+            means["loss", default: []].append(result.loss / ranks)
+            for key in Self.meanMetrics { means[key, default: []].append((result.metrics[key] ?? .nan) / ranks) }
+            lowest.append(result.metrics["min_reward"] ?? .nan)
+            highest.append(result.metrics["max_reward"] ?? .nan)
         }
-        sums["num_tokens"] = Double(tokensSeen)
-        return sums
+        // Equal shares: a mean over the whole micro-batch is the sum of the ranks' means / ranks.
+        let keys = ["loss"] + Self.meanMetrics
+        let summed = try comm.allreduce(keys.flatMap { means[$0] ?? [] } + [tokens], .sum)
+        lowest = try comm.allreduce(lowest, .min)
+        highest = try comm.allreduce(highest, .max)
+        var metrics: [String: Double] = [:]
+        for (k, key) in keys.enumerated() { metrics[key] = summed[(k * microBatches.count)..<((k + 1) * microBatches.count)].reduce(0, +) / n }
+        metrics["min_reward"] = lowest.reduce(0, +) / n
+        metrics["max_reward"] = highest.reduce(0, +) / n
+        tokensSeen += Int(summed[summed.count - 1])
+        metrics["num_tokens"] = Double(tokensSeen)
+        return metrics
     }
+
+    /// The metrics of `PairwiseLoss` that are means over a micro-batch's pairs.
+    static let meanMetrics = ["accuracy", "margin", "mean_reward"]
 
     /// Loss and metrics over the held-out pairs, without gradients.
     func heldOut() -> PairwiseLoss.Result {
