@@ -58,7 +58,7 @@ public enum DataParallel {
 public enum DataParallelError: Error, LocalizedError, CustomStringConvertible, Equatable {
     /// A setting the ranks cannot split.
     case indivisible(key: String, reason: String)
-    /// A setting or trainer that does not run on more than one rank.
+    /// A setting that does not run on more than one rank (GRPO's dynamic_sampling).
     case unsupported(feature: String, reason: String)
     /// The ranks' weights hashes differ: one rank's update was not the others'.
     case weightsDiverged(step: Int, hashes: [String])

@@ -31,12 +31,6 @@ extension TrainingAlgorithm {
     public func train(resume: Bool = false, loop: TrainingLoop = TrainingLoop()) throws -> RunSummary {
         try loop.run(self, resume: resume)
     }
-
-    /// One rank only, unless the trainer says otherwise.
-    public func checkDataParallel(ranks: Int) throws {
-        guard ranks > 1 else { return }
-        throw DataParallelError.unsupported(feature: String(describing: type(of: self)), reason: "it has no data-parallel step yet")
-    }
 }
 
 /// A trainer's settings: its keys, holding the shared `TrainingConfig`.
