@@ -173,7 +173,7 @@ public final class PPOTrainer: TrainingAlgorithm {
                 for start in micro {
                     let picked = Array(order[start..<(start + microBatch)])
                     parts.append(timed("time/policy") {
-                        trainMicroBatch(picked, rank: comm, responses: responses.ids, chosen: chosen, rollout: rollout, processed: processed,
+                        trainMicroBatch(picked, ranks: comm, responses: responses.ids, chosen: chosen, rollout: rollout, processed: processed,
                                         scale: 1 / Double(micro.count))
                     })
                 }
@@ -255,7 +255,7 @@ public final class PPOTrainer: TrainingAlgorithm {
     /// of them on one rank); the loss is scaled by `scale` (1 / micro-batches per mini-batch) and
     /// its means are over the whole of `picked`. Returns this rank's part of the micro-batch's
     /// statistics (the ranks' parts sum to them).
-    func trainMicroBatch(_ whole: [Int], rank comm: any Communicator, responses: [[Int32]], chosen: [Int], rollout: PPOMath.Rollout,
+    func trainMicroBatch(_ whole: [Int], ranks comm: any Communicator, responses: [[Int32]], chosen: [Int], rollout: PPOMath.Rollout,
                          processed: PPOMath.Processed, scale: Double) -> [String: Double] {
         let t = rollout.time
         let picked = Array(whole[DataParallel.share(of: whole.count, rank: comm.rank, size: comm.size)])
