@@ -129,14 +129,23 @@ public enum TrainingCheckpoint {
         return lines
     }
 
-    /// Writes checkpoint-<state.step> and removes the oldest beyond `keep` (0 keeps all).
+    /// Writes checkpoint-<state.step> and removes the oldest beyond `keep` (0 keeps all), only once
+    /// the new one is complete. A write that fails (a full disk) is a `CheckpointError.unwritable`
+    /// naming the file and saying that `previous`, the run's last checkpoint, is whole.
     @discardableResult
-    public static func save(_ parts: [any CheckpointPart], state: TrainerState, outputDirectory: URL, keep: Int) throws -> URL {
+    public static func save(_ parts: [any CheckpointPart], state: TrainerState, outputDirectory: URL, keep: Int,
+                            previous: URL? = nil) throws -> URL {
         let folder = outputDirectory.appendingPathComponent("\(prefix)\(state.step)")
-        try AtomicFile.writeDirectory(at: folder) { temp in
-            for part in parts { try part.write(into: temp) }
-            let data = try JSONSerialization.data(withJSONObject: state.jsonObject(), options: [.prettyPrinted, .sortedKeys])
-            try data.write(to: temp.appendingPathComponent("trainer_state.json"))
+        do {
+            try AtomicFile.writeDirectory(at: folder) { temp in
+                for part in parts { try part.write(into: temp) }
+                let data = try JSONSerialization.data(withJSONObject: state.jsonObject(), options: [.prettyPrinted, .sortedKeys])
+                try data.write(to: temp.appendingPathComponent("trainer_state.json"))
+            }
+        } catch {
+            let whole = previous.map { "\($0.lastPathComponent) is whole and loads" } ?? "no checkpoint was written before"
+            throw CheckpointError.writing(error, fallback: outputDirectory, note: "\(folder.lastPathComponent) was not written and its "
+                                          + "unfinished folder removed; \(whole); free space and continue with --resume")
         }
         if keep > 0 {
             for old in try list(outputDirectory).dropLast(keep) { try? FileManager.default.removeItem(at: old.url) }

@@ -91,7 +91,7 @@ public struct TrainingLoop {
         }
 
         if !resume && settings.evalOnStart, let start = try evaluate(joining: nil) { try write(0, start.metrics) }
-        var window: [String: (sum: Double, count: Int, last: Double)] = [:]
+        var window = MetricsWindow()
         while run.state.step < settings.maxSteps {
             var metrics = try algorithm.step(run)
             run.state.step += 1
@@ -101,10 +101,7 @@ public struct TrainingLoop {
             metrics["epoch"] = run.epochProgress
             metrics["memory/peak_rss_mb"] = Double(Clock.peakRSS()) / 1_048_576
             onStep(step, metrics)
-            for (key, value) in metrics {
-                let w = window[key] ?? (0, 0, 0)
-                window[key] = (w.sum + value, w.count + 1, value)
-            }
+            window.add(metrics)
             var last = step == settings.maxSteps
             // Every rank stops at the same step: the slowest rank's clock decides.
             if settings.maxTrainTime > 0, let trained = try metrics["train_time"].map({ try communicator.allreduce([$0], .max)[0] }),
@@ -116,9 +113,7 @@ public struct TrainingLoop {
             var line: [String: Double]?
             if step % settings.loggingSteps == 0 || last {
                 try DataParallel.checkWeightsAgree(algorithm.checkpointParts, step: step, communicator)
-                let logged = window.mapValues { $0.count > 0 ? $0.sum / Double($0.count) : .nan }
-                    .merging(window.filter { Self.isLastValue($0.key) }.mapValues(\.last)) { _, last in last }
-                window = [:]
+                let logged = window.flush(lastValue: Self.isLastValue)
                 line = logged
                 if showProgress {
                     // Elapsed time and ETA in training time: evaluations do not stretch the estimate.
@@ -138,15 +133,8 @@ public struct TrainingLoop {
             // A signal may reach the ranks at different steps: all stop at the first step any saw it.
             let signal = communicator.size > 1 ? Int(try communicator.allreduce([Double(ck_stop_signal())], .max)[0]) : Int(ck_stop_signal())
             if (step % settings.saveSteps == 0 || last || signal != 0) && main {
-                let folder: URL
-                do {
-                    folder = try TrainingCheckpoint.save(algorithm.checkpointParts, state: run.state, outputDirectory: output,
-                                                         keep: settings.saveTotalLimit)
-                } catch {
-                    let previous = summary.checkpoint.map { "\($0.lastPathComponent) is whole and loads" } ?? "no checkpoint was written before"
-                    throw CheckpointError.writing(error, fallback: output, note: "checkpoint-\(step) was not written and its unfinished "
-                                                  + "folder removed; \(previous); free space and continue with --resume")
-                }
+                let folder = try TrainingCheckpoint.save(algorithm.checkpointParts, state: run.state, outputDirectory: output,
+                                                         keep: settings.saveTotalLimit, previous: summary.checkpoint)
                 summary.checkpoint = folder
                 if last { run.log("saved \(folder.path)") }
             }
@@ -170,5 +158,24 @@ public struct TrainingLoop {
             case .none: return nil
             }
         }
+    }
+}
+
+/// The metrics of the steps since the last logged line: each key's mean, or its last value.
+struct MetricsWindow {
+    private var entries: [String: (sum: Double, count: Int, last: Double)] = [:]
+
+    mutating func add(_ metrics: [String: Double]) {
+        for (key, value) in metrics {
+            let e = entries[key] ?? (0, 0, 0)
+            entries[key] = (e.sum + value, e.count + 1, value)
+        }
+    }
+
+    /// The window's line (means, and last values where `lastValue(key)`); empties the window.
+    mutating func flush(lastValue: (String) -> Bool) -> [String: Double] {
+        defer { entries = [:] }
+        return entries.mapValues { $0.count > 0 ? $0.sum / Double($0.count) : .nan }
+            .merging(entries.filter { lastValue($0.key) }.mapValues(\.last)) { _, last in last }
     }
 }
