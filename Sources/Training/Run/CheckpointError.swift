@@ -31,9 +31,14 @@ public enum CheckpointError: Error, LocalizedError, CustomStringConvertible, Equ
         if error is CheckpointError { return error }
         let ns = error as NSError
         let file = ns.userInfo[NSFilePathErrorKey] as? String ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path ?? fallback.path
+        return CheckpointError.unwritable(file: file, reason: (systemReason(error) ?? "\(error)") + "; " + note)
+    }
+
+    /// The system's text (strerror) for the POSIX error a Foundation error wraps, if it wraps one.
+    static func systemReason(_ error: Error) -> String? {
+        let ns = error as NSError
         let posix = (ns.userInfo[NSUnderlyingErrorKey] as? Error).map { $0 as NSError }.flatMap { $0.domain == NSPOSIXErrorDomain ? $0.code : nil }
             ?? (ns.domain == NSPOSIXErrorDomain ? ns.code : nil)
-        let reason = posix.map { String(cString: strerror(Int32($0))) } ?? "\(error)"
-        return CheckpointError.unwritable(file: file, reason: reason + "; " + note)
+        return posix.map { String(cString: strerror(Int32($0))) }
     }
 }

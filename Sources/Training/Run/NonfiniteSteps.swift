@@ -34,8 +34,8 @@ struct NonfiniteSteps {
         if let first = refused.first {
             total += 1
             inARow += 1
-            run.log(String(format: "step %d: loss %@, gradient norm %@ not finite: update skipped (%d in a row, %d in all)", step,
-                           "\(first.loss)", "\(first.gradNorm)", Int(inARow), Int(total)))
+            run.log("step \(step): loss \(first.loss), gradient norm \(first.gradNorm) not finite: update skipped "
+                    + "(\(Int(inARow)) in a row, \(Int(total)) in all)")
         } else {
             inARow = 0
         }

@@ -106,8 +106,7 @@ public enum TrainingCheckpoint {
         var ancestor = url.deletingLastPathComponent()
         while isFolder(ancestor) == nil && ancestor.path != "/" { ancestor = ancestor.deletingLastPathComponent() }
         if isFolder(ancestor) == false { return "\(ancestor.path) is a file" }
-        let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-        return posix.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription
+        return CheckpointError.systemReason(error) ?? error.localizedDescription
     }
 
     /// What a killed checkpoint write leaves behind (AtomicFile's `.checkpoint-N.tmp-PID` and
