@@ -89,17 +89,39 @@ public enum DecodeKernels {
         }
     }
 
+    /// out (R, N) += scaling * x A^T B^T for x (R, K): a LoRA adapter's share beside its layer's
+    /// product (out's rows contiguous, stride N).
+    public static func addAdapter(_ out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, rows: Int, _ adapter: LoRAAdapter?) {
+        guard let adapter, rows > 0 else { return }
+        AdapterKernel.forward(out, x, adapter, rows: rows)
+    }
+
     /// out (R, I) = silu(x Wg^T + bg) * (x Wu^T + bu), as `Tape.swiglu` of two `Tape.linear`s.
     /// Each task computes both products for its columns into a contiguous scratch block, so the
     /// sigmoid's exp runs once over the block (in whole 8-lane vectors, as in the taped op).
+    /// With a LoRA adapter on either layer, both products are whole (R, I) blocks first.
     public static func swigluLinear(_ x: UnsafePointer<Float>, rows: Int, gate: Tensor, gateBias: Tensor?,
                                     up: Tensor, upBias: Tensor?, out: UnsafeMutablePointer<Float>, outStride: Int,
-                                    pool: ThreadPool = .shared) {
+                                    gateAdapter: LoRAAdapter? = nil, upAdapter: LoRAAdapter? = nil, pool: ThreadPool = .shared) {
         checkShapes(gate.rank == 2 && gate.shape == up.shape && gateBias?.shape ?? [gate.shape[0]] == [gate.shape[0]]
                     && upBias?.shape ?? [gate.shape[0]] == [gate.shape[0]], "DecodeKernels.swigluLinear",
                     "gate \(gate.shape), up \(up.shape) must be the same (I, K), biases (I)")
         guard rows > 0 else { return }
         let (n, k) = (gate.shape[0], gate.shape[1])
+        if gateAdapter != nil || upAdapter != nil {
+            let block = rows * n
+            let g = Storage(uninitializedCount: block), u = Storage(uninitializedCount: block), sig = Storage(uninitializedCount: block)
+            linear(x, rows: rows, [Product(weight: gate, bias: gateBias, out: g.pointer, outStride: n),
+                                   Product(weight: up, bias: upBias, out: u.pointer, outStride: n)], pool: pool)
+            addAdapter(g.pointer, x, rows: rows, gateAdapter)
+            addAdapter(u.pointer, x, rows: rows, upAdapter)
+            ActivationKernel.sigmoid(sig.pointer, g.pointer, count: block)
+            for r in 0..<rows {
+                let y = out + r * outStride
+                for j in 0..<n { y[j] = g.pointer[r * n + j] * sig.pointer[r * n + j] * u.pointer[r * n + j] }
+            }
+            return
+        }
         let columns = chunks(rows: rows, k: k, n: n)
         run(tasks: columns.count, macs: 2 * rows * k * n, pool: pool) { t in
             let range = columns[t], width = range.count, block = rows * width

@@ -43,6 +43,15 @@ public final class ParameterSet {
     /// The total number of scalars.
     public var count: Int { values.count }
 
+    /// Stops gradients flowing into every tensor (a frozen base under LoRA adapters): the ops then
+    /// skip their weight gradients, and the gradient buffer's pages are never touched.
+    public func freeze() {
+        for t in tensors { t.requiresGrad = false }
+    }
+
+    /// Whether the tensors take gradients (false once frozen).
+    public var isTrainable: Bool { tensors.first?.requiresGrad ?? false }
+
     /// Sets every gradient to zero.
     public func zeroGrad() { grads.zero() }
 

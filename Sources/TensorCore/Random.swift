@@ -25,7 +25,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
         self.spareNormal = spareNormal
     }
 
-    private static func splitMix64(_ x: inout UInt64) -> UInt64 {
+    static func splitMix64(_ x: inout UInt64) -> UInt64 {
         x &+= 0x9E37_79B9_7F4A_7C15
         var z = x
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

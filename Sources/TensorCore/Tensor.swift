@@ -6,8 +6,9 @@
 public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let storage: Storage
-    /// Whether gradients flow into this tensor (parameters, and outputs of recorded ops).
-    public let requiresGrad: Bool
+    /// Whether gradients flow into this tensor (parameters, and outputs of recorded ops); a frozen
+    /// parameter set (`ParameterSet.freeze`) turns it off.
+    public internal(set) var requiresGrad: Bool
     /// Where the gradient accumulates; shared with reshaped views of this tensor.
     let gradient: Gradient
     /// The gradient, allocated on first use during backward (or bound to a parameter buffer).

@@ -36,6 +36,8 @@ extension DecoderModel {
             precondition(id >= 0 && Int(id) < c.vocabSize, "decodeStep: token \(id) outside the vocabulary of \(c.vocabSize)")
             (ws.x.pointer + i * hidden).update(from: embed.data + Int(id) * hidden, count: hidden)
         }
+        let pass = adapters?.nextPass(training: false)
+        func adapter(_ l: Int, _ module: LoRAAdapters.Module) -> LoRAAdapter? { pass.flatMap { adapters?.adapter(layer: l, module, $0) } }
         for (l, block) in blocks.enumerated() {
             DecodeKernels.rmsNorm(ws.normed.pointer, ws.x.pointer, weight: block.inputNorm, rows: r, eps: c.rmsNormEps)
             DecodeKernels.linear(ws.normed.pointer, rows: r, [  // q (R, H*D), k, v (R, Hkv*D)
@@ -43,16 +45,22 @@ extension DecoderModel {
                 .init(weight: block.k, bias: block.kBias, out: ws.k.pointer, outStride: kvWidth),
                 .init(weight: block.v, bias: block.vBias, out: ws.v.pointer, outStride: kvWidth),
             ])
+            for (module, out) in [(LoRAAdapters.Module.q, ws.q), (.k, ws.k), (.v, ws.v)] {
+                DecodeKernels.addAdapter(out.pointer, ws.normed.pointer, rows: r, adapter(l, module))
+            }
             cachedAttention(ws, cache: cache, layer: l, block: block, rows: active, positions: positions)  // (R, H*D)
             DecodeKernels.linear(ws.attended.pointer, rows: r, [  // x += o
                 .init(weight: block.o, bias: block.oBias, out: ws.x.pointer, outStride: hidden, accumulate: true),
             ])
+            DecodeKernels.addAdapter(ws.x.pointer, ws.attended.pointer, rows: r, adapter(l, .o))
             DecodeKernels.rmsNorm(ws.normed.pointer, ws.x.pointer, weight: block.postNorm, rows: r, eps: c.rmsNormEps)
             DecodeKernels.swigluLinear(ws.normed.pointer, rows: r, gate: block.gate, gateBias: block.gateBias,  // (R, I)
-                                       up: block.up, upBias: block.upBias, out: ws.gated.pointer, outStride: inter)
+                                       up: block.up, upBias: block.upBias, out: ws.gated.pointer, outStride: inter,
+                                       gateAdapter: adapter(l, .gate), upAdapter: adapter(l, .up))
             DecodeKernels.linear(ws.gated.pointer, rows: r, [  // x += down
                 .init(weight: block.down, bias: block.downBias, out: ws.x.pointer, outStride: hidden, accumulate: true),
             ])
+            DecodeKernels.addAdapter(ws.x.pointer, ws.gated.pointer, rows: r, adapter(l, .down))
         }
         cache.finishStep(rows: active)
         DecodeKernels.rmsNorm(ws.normed.pointer, ws.x.pointer, weight: finalNorm, rows: r, eps: c.rmsNormEps)

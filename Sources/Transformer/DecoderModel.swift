@@ -7,6 +7,8 @@ public final class DecoderModel {
     public let config: DecoderConfig
     /// Every parameter, by Hugging Face name, in flat buffers.
     public let parameters: ParameterSet
+    /// LoRA adapters on the linear layers, if any (then `parameters` is usually frozen).
+    public let adapters: LoRAAdapters?
 
     struct Block {
         let inputNorm: Tensor  // (C)
@@ -32,6 +34,7 @@ public final class DecoderModel {
         self.config = config
         let params = ParameterSet(DecoderLayout(config).specs)
         parameters = params
+        adapters = nil
         func p(_ name: String) -> Tensor { params[name]! }
         func optional(_ name: String) -> Tensor? { params[name] }
         embed = p("model.embed_tokens.weight")
@@ -53,6 +56,26 @@ public final class DecoderModel {
         lmHead = config.tieWordEmbeddings || config.scoreLabels != nil ? embed : p("lm_head.weight")
         scoreHead = optional("score.weight")
     }
+
+    /// The same model (its weights shared, not copied) with `adapters` on its linear layers, or
+    /// without any when nil.
+    public init(base: DecoderModel, adapters: LoRAAdapters?) {
+        precondition(adapters.map { $0.config == base.config } ?? true, "DecoderModel: adapters made for another config")
+        config = base.config
+        parameters = base.parameters
+        self.adapters = adapters
+        embed = base.embed
+        blocks = base.blocks
+        finalNorm = base.finalNorm
+        lmHead = base.lmHead
+        scoreHead = base.scoreHead
+    }
+
+    /// The model without its adapters, sharing its weights: LoRA's reference policy.
+    public var withoutAdapters: DecoderModel { adapters == nil ? self : DecoderModel(base: self, adapters: nil) }
+
+    /// What an optimizer trains: the adapters when there are any, else every parameter.
+    public var trainable: ParameterSet { adapters?.parameters ?? parameters }
 
     /// Initialises like transformers' `_init_weights`: normal(0, std) for matrices, zeros for
     /// biases, ones for norm weights.
@@ -109,9 +132,10 @@ public final class DecoderModel {
         let c = config
         let (b, t) = (batch.batch, batch.time)
         let rope = RotaryTable(positions: batch.positions, headDim: c.headDim, theta: c.ropeTheta)
+        let pass = adapters?.nextPass(training: tape.isRecording)
         var x = tape.embedding(embed, ids: batch.ids, idShape: [b, t])  // (B, T, C)
         for (l, block) in blocks.enumerated() {
-            let qkv = projections(tape, x, block)
+            let qkv = projections(tape, x, block, layer: l, pass)
             var q = tape.reshape(qkv[0], [b, t, c.headCount, c.headDim])
             var k = tape.reshape(qkv[1], [b, t, c.kvHeadCount, c.headDim])
             let v = tape.reshape(qkv[2], [b, t, c.kvHeadCount, c.headDim])
@@ -127,23 +151,28 @@ public final class DecoderModel {
             // block's MLP backward, which runs first, while every block's activations are alive:
             // recomputing its up projection there would cost time without lowering the peak.
             x = tape.add(x, tape.attention(q: q, k: k, v: v, keyMask: batch.attentionMask,
-                                           output: LinearWeights(block.o, bias: block.oBias), recomputeAttended: true))
-            x = tape.add(x, mlp(tape, x, block, recomputeUp: l < blocks.count - 1))
+                                           output: linear(block.o, block.oBias, layer: l, .o, pass), recomputeAttended: true))
+            x = tape.add(x, mlp(tape, x, block, layer: l, pass, recomputeUp: l < blocks.count - 1))
         }
         return tape.rmsNorm(x, weight: finalNorm, eps: c.rmsNormEps)
     }
 
+    /// A block's linear layer with its adapter in this pass, if it has one.
+    func linear(_ weight: Tensor, _ bias: Tensor?, layer: Int, _ module: LoRAAdapters.Module, _ pass: LoRAAdapters.Pass?) -> LinearWeights {
+        LinearWeights(weight, bias: bias, adapter: pass.flatMap { adapters?.adapter(layer: layer, module, $0) })
+    }
+
     /// The block's query, key and value projections of the normalised residual stream x (..., C).
-    private func projections(_ tape: Tape, _ x: Tensor, _ block: Block) -> [Tensor] {
+    private func projections(_ tape: Tape, _ x: Tensor, _ block: Block, layer l: Int, _ pass: LoRAAdapters.Pass?) -> [Tensor] {
         tape.normalizedLinears(x, norm: block.inputNorm, eps: config.rmsNormEps,
-                               [LinearWeights(block.q, bias: block.qBias), LinearWeights(block.k, bias: block.kBias),
-                                LinearWeights(block.v, bias: block.vBias)])
+                               [linear(block.q, block.qBias, layer: l, .q, pass), linear(block.k, block.kBias, layer: l, .k, pass),
+                                linear(block.v, block.vBias, layer: l, .v, pass)])
     }
 
     /// The block's MLP on the residual stream x (..., C), before the residual add.
-    private func mlp(_ tape: Tape, _ x: Tensor, _ block: Block, recomputeUp: Bool) -> Tensor {
-        tape.gatedMLP(x, norm: block.postNorm, eps: config.rmsNormEps, gate: LinearWeights(block.gate, bias: block.gateBias),
-                      up: LinearWeights(block.up, bias: block.upBias), down: LinearWeights(block.down, bias: block.downBias),
+    private func mlp(_ tape: Tape, _ x: Tensor, _ block: Block, layer l: Int, _ pass: LoRAAdapters.Pass?, recomputeUp: Bool) -> Tensor {
+        tape.gatedMLP(x, norm: block.postNorm, eps: config.rmsNormEps, gate: linear(block.gate, block.gateBias, layer: l, .gate, pass),
+                      up: linear(block.up, block.upBias, layer: l, .up, pass), down: linear(block.down, block.downBias, layer: l, .down, pass),
                       recomputeUp: recomputeUp)
     }
 

@@ -18,7 +18,7 @@ final class TransformersParityTests: XCTestCase {
     }
 
     /// Next-token targets: position t predicts ids[t + 1] when both are real tokens, else ignored.
-    func targets(ids: [Int32], mask: [Int32], batch: Int, time: Int) -> [Int32] {
+    static func targets(ids: [Int32], mask: [Int32], batch: Int, time: Int) -> [Int32] {
         var targets = [Int32](repeating: -100, count: ids.count)
         for b in 0..<batch {
             for t in 0..<(time - 1) where mask[b * time + t] != 0 && mask[b * time + t + 1] != 0 {
@@ -29,7 +29,7 @@ final class TransformersParityTests: XCTestCase {
     }
 
     /// max |a - b| over the positions whose mask is 1 (padded positions are not compared).
-    func maxAbsDifference(_ a: [Float], _ b: [Float], mask: [Int32], vocab: Int) -> Float {
+    static func maxAbsDifference(_ a: [Float], _ b: [Float], mask: [Int32], vocab: Int) -> Float {
         var worst: Float = 0
         for (n, keep) in mask.enumerated() where keep != 0 {
             for j in 0..<vocab { worst = max(worst, abs(a[n * vocab + j] - b[n * vocab + j])) }
@@ -51,10 +51,10 @@ final class TransformersParityTests: XCTestCase {
         let tape = Tape()
         let logits = model.logits(tape, batch)
         XCTAssertEqual(logits.shape, [b, t, vocab])
-        let logitError = maxAbsDifference(logits.values, try ref.values("logits"), mask: mask, vocab: vocab)
+        let logitError = Self.maxAbsDifference(logits.values, try ref.values("logits"), mask: mask, vocab: vocab)
         XCTAssertLessThanOrEqual(logitError, 1e-4, "\(family): logits max abs difference")
 
-        let loss = tape.crossEntropy(logits: logits, targets: targets(ids: ids, mask: mask, batch: b, time: t))
+        let loss = tape.crossEntropy(logits: logits, targets: Self.targets(ids: ids, mask: mask, batch: b, time: t))
         XCTAssertEqual(loss.scalar, try ref.values("loss")[0], accuracy: 1e-5, "\(family): loss")
         model.parameters.zeroGrad()
         tape.backward(loss)
@@ -67,7 +67,7 @@ final class TransformersParityTests: XCTestCase {
         let optimizer = AdamW(model.parameters, config: .init(eps: 1e-8, weightDecay: 0.01))
         optimizer.update(lr: 1e-2)
         let after = model.logits(Tape(recording: false), batch)
-        let afterError = maxAbsDifference(after.values, try ref.values("logits_after_step"), mask: mask, vocab: vocab)
+        let afterError = Self.maxAbsDifference(after.values, try ref.values("logits_after_step"), mask: mask, vocab: vocab)
         XCTAssertLessThanOrEqual(afterError, 1e-4, "\(family): logits after one AdamW step")
     }
 

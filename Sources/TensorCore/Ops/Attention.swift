@@ -192,7 +192,7 @@ extension Tape {
         let (b, t, width) = (q.shape[0], q.shape[1], q.shape[2] * q.shape[3])
         guard recomputeAttended && isRecording else {
             let attended = attention(q: q, k: k, v: v, keyMask: keyMask)
-            return linear(reshape(attended, [b, t, width]), projection.weight, bias: projection.bias)
+            return linear(reshape(attended, [b, t, width]), projection)
         }
         let sizes = checkAttention(q: q, k: k, v: v, keyMask: keyMask, bias: nil)
         checkShapes(projection.weight.rank == 2 && projection.weight.shape[1] == width, "attention",
@@ -200,12 +200,12 @@ extension Tape {
         let scale = 1 / Float(sizes.d).squareRoot()
         let (weight, bias) = (projection.weight, projection.bias)
         let outF = weight.shape[0]
-        let y = output([b, t, outF], [q, k, v, weight] + (bias.map { [$0] } ?? []))
+        let y = output([b, t, outF], [q, k, v] + projection.tensors)
         let attendedNeeds = q.requiresGrad || k.requiresGrad || v.requiresGrad
         do {
             let attended = Storage(uninitializedCount: b * t * width)
             AttentionKernel.forward(attended.pointer, q.data, k.data, v.data, keyMask: keyMask, bias: nil, scale: scale, sizes)
-            LinearKernel.forward(y.data, attended.pointer, weight.data, bias?.data, rows: b * t, in: width, out: outF)
+            LinearKernel.forward(y.data, attended.pointer, projection, rows: b * t)
         }
         record(y) { dy in
             // The projection's backward, then the attention's (recorded in that order, reversed):
@@ -216,6 +216,7 @@ extension Tape {
             if attendedNeeds {
                 let dAttended = Storage(count: b * t * width)
                 LinearKernel.inputGradient(dAttended.pointer, dy.pointer, weight.data, rows: b * t, in: width, out: outF)
+                if let adapter = projection.adapter { AdapterKernel.inputGradient(dAttended.pointer, adapter, dy.pointer, rows: b * t) }
                 AttentionKernel.backward(dq: Tape.gradient(q), dk: Tape.gradient(k), dv: Tape.gradient(v), dbias: nil,
                                          dAttended.pointer, q.data, k.data, v.data, keyMask: keyMask, bias: nil, scale: scale,
                                          sizes, out: attended.pointer)
@@ -224,6 +225,7 @@ extension Tape {
             }
             LinearKernel.parameterGradients(dw: Tape.gradient(weight), db: bias.flatMap(Tape.gradient), dy.pointer,
                                             attended.pointer, rows: b * t, in: width, out: outF)
+            if let adapter = projection.adapter { AdapterKernel.parameterGradients(adapter, dy.pointer, attended.pointer, rows: b * t) }
         }
         return y
     }

@@ -22,22 +22,23 @@ extension Tape {
         checkShapes((gate.bias?.shape ?? [inner]) == [inner] && (up.bias?.shape ?? [inner]) == [inner]
                     && (down.bias?.shape ?? [c]) == [c], "gatedMLP",
                     "biases \([gate, up, down].map { $0.bias?.shape ?? [] }) for (I, C, C) = (\(inner), \(c), \(c))")
+        for layer in [gate, up] { checkLinear(x, layer) }
         let y = output(x.shape, [x, norm] + gate.tensors + up.tensors + down.tensors)
         let g = Storage(uninitializedCount: rows * inner), u = Storage(uninitializedCount: rows * inner)
         do {
             let h = Storage(uninitializedCount: rows * c), rstd = Storage(uninitializedCount: rows)
             RMSNormKernel.forward(h.pointer, rstd.pointer, x.data, norm.data, rows: rows, cols: c, eps: eps)
-            LinearKernel.forward(g.pointer, h.pointer, gate.weight.data, gate.bias?.data, rows: rows, in: c, out: inner)
-            LinearKernel.forward(u.pointer, h.pointer, up.weight.data, up.bias?.data, rows: rows, in: c, out: inner)
+            LinearKernel.forward(g.pointer, h.pointer, gate, rows: rows)
+            LinearKernel.forward(u.pointer, h.pointer, up, rows: rows)
         }
         if !y.requiresGrad || recomputeUp {
             ActivationKernel.swigluOverUp(u.pointer, gate: g.pointer, rows: rows, inner: inner)
-            LinearKernel.forward(y.data, u.pointer, down.weight.data, down.bias?.data, rows: rows, in: inner, out: c)
+            LinearKernel.forward(y.data, u.pointer, down, rows: rows)
         } else {
             let product = Storage(uninitializedCount: rows * inner)
             ActivationKernel.sigmoid(product.pointer, g.pointer, count: rows * inner)
             ActivationKernel.swiglu(product.pointer, gate: g.pointer, sig: product.pointer, up: u.pointer, count: rows * inner)
-            LinearKernel.forward(y.data, product.pointer, down.weight.data, down.bias?.data, rows: rows, in: inner, out: c)
+            LinearKernel.forward(y.data, product.pointer, down, rows: rows)
         }
         let keptUp = recomputeUp ? nil : u
         // Which intermediate gradients the composition would compute.
@@ -49,7 +50,7 @@ extension Tape {
             RMSNormKernel.forward(h.pointer, rstd.pointer, x.data, norm.data, rows: rows, cols: c, eps: eps)
             let u = keptUp ?? {
                 let u = Storage(uninitializedCount: n)
-                LinearKernel.forward(u.pointer, h.pointer, up.weight.data, up.bias?.data, rows: rows, in: c, out: inner)
+                LinearKernel.forward(u.pointer, h.pointer, up, rows: rows)
                 return u
             }()
             // Two (N, I) buffers: sigma(gate), which becomes d up; the product, which becomes
@@ -60,21 +61,21 @@ extension Tape {
             // down (recorded last, so first back): its parameter gradients read the product.
             LinearKernel.parameterGradients(dw: Tape.gradient(down.weight), db: down.bias.flatMap(Tape.gradient),
                                             dy.pointer, buffer.pointer, rows: rows, in: inner, out: c)
+            if let adapter = down.adapter { AdapterKernel.parameterGradients(adapter, dy.pointer, buffer.pointer, rows: rows) }
             guard gNeeds || uNeeds else { return }
             buffer.zero()
             LinearKernel.inputGradient(buffer.pointer, dy.pointer, down.weight.data, rows: rows, in: inner, out: c)
+            if let adapter = down.adapter { AdapterKernel.inputGradient(buffer.pointer, adapter, dy.pointer, rows: rows) }
             ActivationKernel.swigluBackwardInPlace(buffer.pointer, sig: sig.pointer, gate: g.pointer, up: u.pointer,
                                                    count: n, gate: gNeeds, up: uNeeds)
             let (dGate, dUp) = (buffer, sig)
             // up, then gate: the composition records gate(h) first, so its backward runs last.
             let dh = hNeeds ? Storage(count: rows * c) : nil
             if uNeeds {
-                LinearKernel.backward(dx: dh?.pointer, dw: Tape.gradient(up.weight), db: up.bias.flatMap(Tape.gradient),
-                                      dUp.pointer, h.pointer, up.weight.data, rows: rows, in: c, out: inner)
+                LinearKernel.backward(dx: dh?.pointer, up, dUp.pointer, h.pointer, rows: rows)
             }
             if gNeeds {
-                LinearKernel.backward(dx: dh?.pointer, dw: Tape.gradient(gate.weight), db: gate.bias.flatMap(Tape.gradient),
-                                      dGate.pointer, h.pointer, gate.weight.data, rows: rows, in: c, out: inner)
+                LinearKernel.backward(dx: dh?.pointer, gate, dGate.pointer, h.pointer, rows: rows)
             }
             if let dh {
                 RMSNormKernel.backward(Tape.gradient(x), Tape.gradient(norm), dh.pointer, x.data, norm.data, rstd.pointer,

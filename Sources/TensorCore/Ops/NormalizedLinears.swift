@@ -9,17 +9,16 @@ extension Tape {
     /// backward recomputes (elementwise, cheap next to the products).
     public func normalizedLinears(_ x: Tensor, norm: Tensor, eps: Float, _ layers: [LinearWeights]) -> [Tensor] {
         checkShapes(norm.shape == [x.lastDim], "normalizedLinears", "norm \(norm.shape) for x \(x.shape)")
-        for layer in layers { checkLinear(x, layer.weight, layer.bias) }
+        for layer in layers { checkLinear(x, layer) }
         let (rows, c) = (x.rows, x.lastDim)
         let ys = layers.map { layer in
-            output(Array(x.shape.dropLast()) + [layer.weight.shape[0]], [x, norm, layer.weight] + (layer.bias.map { [$0] } ?? []))
+            output(Array(x.shape.dropLast()) + [layer.outputs], [x, norm] + layer.tensors)
         }
         do {
             let h = Storage(uninitializedCount: rows * c), rstd = Storage(uninitializedCount: rows)
             RMSNormKernel.forward(h.pointer, rstd.pointer, x.data, norm.data, rows: rows, cols: c, eps: eps)
             for (y, layer) in zip(ys, layers) {
-                LinearKernel.forward(y.data, h.pointer, layer.weight.data, layer.bias?.data, rows: rows, in: c,
-                                     out: layer.weight.shape[0])
+                LinearKernel.forward(y.data, h.pointer, layer, rows: rows)
             }
         }
         let hNeeds = x.requiresGrad || norm.requiresGrad
@@ -31,8 +30,7 @@ extension Tape {
             for (dy, layer) in zip(grads, layers).reversed() {
                 guard let dy else { continue }
                 if hNeeds && dh == nil { dh = Storage(count: rows * c) }
-                LinearKernel.backward(dx: dh?.pointer, dw: Tape.gradient(layer.weight), db: layer.bias.flatMap(Tape.gradient),
-                                      dy.pointer, h.pointer, layer.weight.data, rows: rows, in: c, out: layer.weight.shape[0])
+                LinearKernel.backward(dx: dh?.pointer, layer, dy.pointer, h.pointer, rows: rows)
             }
             if let dh {
                 RMSNormKernel.backward(Tape.gradient(x), Tape.gradient(norm), dh.pointer, x.data, norm.data, rstd.pointer,
