@@ -90,12 +90,15 @@ public enum ModelCheckpoint {
         try writeJSON(generation, to: temp.appendingPathComponent("generation_config.json"))
         let tensors = model.parameters.tensors.map { (name: $0.name, tensor: $0) }
         try SafeTensorsWriter.write(tensors, to: temp.appendingPathComponent("model.safetensors"), dtype: dtype)
-        if let source = tokenizerSource {
-            for file in tokenizerFiles {
-                let from = source.appendingPathComponent(file)
-                if FileManager.default.fileExists(atPath: from.path) {
-                    try FileManager.default.copyItem(at: from, to: temp.appendingPathComponent(file))
-                }
+        if let source = tokenizerSource { try copyTokenizerFiles(from: source, into: temp) }
+    }
+
+    /// Copies the tokenizer files that `source` has into `folder`.
+    public static func copyTokenizerFiles(from source: URL, into folder: URL) throws {
+        for file in tokenizerFiles {
+            let from = source.appendingPathComponent(file)
+            if FileManager.default.fileExists(atPath: from.path) {
+                try FileManager.default.copyItem(at: from, to: folder.appendingPathComponent(file))
             }
         }
     }

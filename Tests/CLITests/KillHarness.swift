@@ -16,6 +16,8 @@ struct KillHarness {
     let settings: [String]
     let maxSteps: Int
     let scratch: URL
+    /// Names the run's folders (default: the trainer).
+    var label = ""
 
     struct Outcome {
         var kills = 0
@@ -33,7 +35,8 @@ struct KillHarness {
 
     /// Runs the uninterrupted reference, then a run killed `kills` times and finished by a last resume.
     func run(kills: Int, seed: UInt64) throws -> Outcome {
-        let straight = scratch.appendingPathComponent("\(trainer)-straight"), killed = scratch.appendingPathComponent("\(trainer)-killed")
+        let name = label.isEmpty ? trainer : label
+        let straight = scratch.appendingPathComponent("\(name)-straight"), killed = scratch.appendingPathComponent("\(name)-killed")
         let reference = try GRPOBinary.run(arguments(output: straight, resume: false))
         guard reference.status == 0 else { throw HarnessError.failed("uninterrupted \(trainer) run: \(reference.err)") }
 

@@ -38,6 +38,20 @@ struct TinyRun {
 
     func remove() { try? FileManager.default.removeItem(at: dir) }
 
+    /// `reward_funcs` value of a reward that differs between random completions (their length in
+    /// characters mod 5), so GRPO's advantages are not all zero on an untrained model.
+    func lengthRewardCommand() throws -> String {
+        let script = dir.appendingPathComponent("length-reward.py")
+        try Data("""
+            #!/usr/bin/env python3
+            import json, sys
+            for line in sys.stdin:
+                print(json.dumps({"rewards": [len(c) % 5 for c in json.loads(line)["completions"]]}), flush=True)
+            """.utf8).write(to: script)
+        chmod(script.path, 0o755)
+        return "command:" + script.path
+    }
+
     /// `--set` arguments for a short run of `trainer` writing to `output`.
     func settings(_ trainer: String, output: String, _ extra: [String] = []) -> [String] {
         let common = ["model=\(model.path)", "train_file=\(train.path)", "output_dir=\(dir.appendingPathComponent(output).path)",

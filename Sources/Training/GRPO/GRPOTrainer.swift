@@ -45,7 +45,8 @@ public final class GRPOTrainer: TrainingAlgorithm {
         try config.check()  // before loading a model that may be large
         let inputs = try RLInputs.load(config.training, completionTokens: config.rollout.maxCompletionLength,
                                        rewardFunctions: config.rewards.functions, skipBadLines: skipBadLines, log: log)
-        try self.init(config: config, policy: inputs.bundle.model, reference: config.loss.beta != 0 ? inputs.bundle.modelCopy() : nil,
+        let policy = inputs.bundle.trainedModel(config.training.lora, seed: config.training.seed)
+        try self.init(config: config, policy: policy, reference: config.loss.beta != 0 ? inputs.bundle.reference(for: policy) : nil,
                       codec: inputs.bundle.codec, prompts: inputs.prompts, rewards: try RewardScorer(config.rewards),
                       tokenizerSource: inputs.tokenizerSource, heldOut: inputs.heldOut, verifier: inputs.verifier)
     }
@@ -84,7 +85,8 @@ public final class GRPOTrainer: TrainingAlgorithm {
     public var settings: any TrainerSettings { config }
     public var rowCount: Int { prompts.count }
     public var checkpointParts: [any CheckpointPart] {
-        [ModelState(model: policy, optimizer: optimizer, tokenizerSource: tokenizerSource)]
+        [ModelState(model: policy, optimizer: optimizer, tokenizerSource: tokenizerSource,
+                    basePath: ModelBundle.basePath(of: config.training.model))]
     }
 
     public func step(_ run: TrainingRun) throws -> [String: Double] {
@@ -140,7 +142,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
     func optimizerStep(_ generation: GenerationBatch, step: Int, run: TrainingRun? = nil) throws -> [String: Double] {
         let stepStart = Clock.now()
         let communicator = run?.communicator ?? SingleProcess()
-        policy.parameters.zeroGrad()
+        policy.trainable.zeroGrad()
         let rollouts = generation.rollouts
         let share = generation.share ?? (0, rollouts.count)
         func activeTokens(_ part: ArraySlice<Rollout>) -> Double { part.reduce(0.0) { $0 + ($1.lossMask ? Double($1.completion.ids.count) : 0) } }
@@ -213,8 +215,8 @@ public final class GRPOTrainer: TrainingAlgorithm {
             mismatch = try communicator.allreduce([mismatch], .max)[0]
         }
         let t0 = Clock.now()
-        try DataParallel.sumGradients(policy.parameters, communicator)
-        let gradNorm = config.training.optimizer.clip(policy.parameters)
+        try DataParallel.sumGradients(policy.trainable, communicator)
+        let gradNorm = config.training.optimizer.clip(policy.trainable)
         let lr = schedule.rate(config.training.optimizer.learningRate, step: step)
         if let run { run.update(loss: loss, gradNorm: gradNorm) { optimizer.update(lr: lr) } } else { optimizer.update(lr: lr) }
         var metrics = generation.metrics

@@ -64,7 +64,8 @@ public final class PPOTrainer: TrainingAlgorithm {
         } else {
             value = inputs.bundle.model.scoreModel(seed: UInt64(bitPattern: Int64(config.training.seed)) &+ 101)
         }
-        try self.init(config: config, policy: inputs.bundle.model, reference: inputs.bundle.modelCopy(), value: value, codec: inputs.bundle.codec,
+        let policy = inputs.bundle.trainedModel(config.training.lora, seed: config.training.seed)
+        try self.init(config: config, policy: policy, reference: inputs.bundle.reference(for: policy), value: value, codec: inputs.bundle.codec,
                       prompts: inputs.prompts, rewards: try RewardScorer(config.rewards), tokenizerSource: inputs.tokenizerSource,
                       heldOut: inputs.heldOut, verifier: inputs.verifier)
     }
@@ -96,7 +97,8 @@ public final class PPOTrainer: TrainingAlgorithm {
     public var settings: any TrainerSettings { config }
     public var rowCount: Int { prompts.count }
     public var checkpointParts: [any CheckpointPart] {
-        [ModelState(model: policy, optimizer: policyOptimizer, tokenizerSource: tokenizerSource),
+        [ModelState(model: policy, optimizer: policyOptimizer, tokenizerSource: tokenizerSource,
+                    basePath: ModelBundle.basePath(of: config.training.model)),
          ModelState(model: value, optimizer: valueOptimizer, tokenizerSource: tokenizerSource, subfolder: "value_model")]
     }
 
@@ -166,7 +168,7 @@ public final class PPOTrainer: TrainingAlgorithm {
             var order = Array(0..<rows)
             run.withGenerator("ppo_shuffle", seed: UInt64(bitPattern: Int64(config.training.seed)) &+ 7) { $0.shuffle(&order) }
             for m in 0..<config.numMiniBatches {
-                policy.parameters.zeroGrad()
+                policy.trainable.zeroGrad()
                 value.parameters.zeroGrad()
                 let micro = Array(stride(from: m * miniBatch, to: (m + 1) * miniBatch, by: microBatch))
                 var parts: [[String: Double]] = []  // (micro-batches) this rank's part of each one's statistics
@@ -179,9 +181,9 @@ public final class PPOTrainer: TrainingAlgorithm {
                 }
                 for (key, values) in try PPOTrainer.summed(parts, comm) { stats[key, default: []] += values }
                 try timed("time/optimizer") {
-                    try DataParallel.sumGradients(policy.parameters, comm)
+                    try DataParallel.sumGradients(policy.trainable, comm)
                     try DataParallel.sumGradients(value.parameters, comm)
-                    gradNorm = config.training.optimizer.clip(policy.parameters)
+                    gradNorm = config.training.optimizer.clip(policy.trainable)
                     let valueNorm = config.training.optimizer.clip(value.parameters)
                     // Finite when every micro-batch loss of this mini-batch is.
                     let loss = (stats["loss/total"] ?? []).suffix(micro.count).reduce(0, +)

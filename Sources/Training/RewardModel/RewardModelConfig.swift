@@ -31,5 +31,9 @@ public struct RewardModelConfig: TrainerSettings, Sendable, Equatable {
         ]
     }
 
-    public func validate() throws {}
+    public func validate() throws {
+        if training.lora.usePeft {
+            throw InvalidSetting("use_peft", "LoRA trains the policies of sft, grpo and ppo; a reward model trains its whole model and score head")
+        }
+    }
 }

@@ -40,7 +40,7 @@ public enum DataParallel {
 
     /// The fingerprints of every model a run's checkpoint parts hold (the policy; PPO's value model).
     static func fingerprints(_ parts: [any CheckpointPart]) -> [UInt64] {
-        parts.compactMap { ($0 as? ModelState)?.model.parameters }.map { fingerprint($0.values.pointer, count: $0.count) }
+        parts.compactMap { ($0 as? ModelState)?.model.trainable }.map { fingerprint($0.values.pointer, count: $0.count) }
     }
 
     /// Throws `weightsDiverged` unless every rank's models hash alike (after `step` steps).

@@ -13,20 +13,26 @@ public protocol CheckpointPart {
 }
 
 /// A model and its AdamW moments: a model folder that transformers loads (config.json,
-/// model.safetensors, tokenizer files) plus optimizer.safetensors (exp_avg.<name>,
-/// exp_avg_sq.<name>, fp32; the optimizer's step in the metadata), at `subfolder` of the
-/// checkpoint ("" for the checkpoint folder itself).
+/// model.safetensors, tokenizer files), or for a model with LoRA adapters an adapter folder that
+/// PEFT loads on its base (adapter_config.json, adapter_model.safetensors, tokenizer files), plus
+/// optimizer.safetensors (exp_avg.<name>, exp_avg_sq.<name> of what trains, fp32; the optimizer's
+/// step and the adapters' dropout counter in the metadata), at `subfolder` of the checkpoint ("" for
+/// the checkpoint folder itself).
 public struct ModelState: CheckpointPart {
     public let model: DecoderModel
     public let optimizer: AdamW
     public let tokenizerSource: URL?
     public let subfolder: String
+    /// The base model's path, written into an adapter folder's config.
+    public let basePath: String
 
-    public init(model: DecoderModel, optimizer: AdamW, tokenizerSource: URL?, subfolder: String = "") {
+    public init(model: DecoderModel, optimizer: AdamW, tokenizerSource: URL?, subfolder: String = "", basePath: String = "") {
         self.model = model
         self.optimizer = optimizer
         self.tokenizerSource = tokenizerSource
         self.subfolder = subfolder
+        self.basePath = basePath.isEmpty || basePath.hasPrefix("/") ? basePath
+            : URL(fileURLWithPath: basePath).standardizedFileURL.path
     }
 
     func folder(_ checkpoint: URL) -> URL { subfolder.isEmpty ? checkpoint : checkpoint.appendingPathComponent(subfolder) }
@@ -34,27 +40,47 @@ public struct ModelState: CheckpointPart {
     public func write(into checkpoint: URL) throws {
         let folder = folder(checkpoint)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try ModelCheckpoint.writeContents(of: model, into: folder, dtype: .f32, tokenizerSource: tokenizerSource)
-        let moments = model.parameters.tensors.flatMap { t -> [(name: String, tensor: Tensor)] in
-            let range = t.storage.pointer - model.parameters.values.pointer
+        let trained = model.trainable
+        if let adapters = model.adapters {
+            try AdapterCheckpoint.writeContents(of: adapters, basePath: basePath, into: folder)
+            if let tokenizerSource { try ModelCheckpoint.copyTokenizerFiles(from: tokenizerSource, into: folder) }
+        } else {
+            try ModelCheckpoint.writeContents(of: model, into: folder, dtype: .f32, tokenizerSource: tokenizerSource)
+        }
+        let moments = trained.tensors.flatMap { t -> [(name: String, tensor: Tensor)] in
+            let range = t.storage.pointer - trained.values.pointer
             return [("exp_avg." + t.name, Tensor(shape: t.shape, storage: Storage(viewOf: optimizer.m, offset: range, count: t.count))),
                     ("exp_avg_sq." + t.name, Tensor(shape: t.shape, storage: Storage(viewOf: optimizer.v, offset: range, count: t.count)))]
         }
         try SafeTensorsWriter.write(moments, to: folder.appendingPathComponent("optimizer.safetensors"),
-                                    metadata: ["format": "pt", "step": String(optimizer.step)])
+                                    metadata: ["format": "pt", "step": String(optimizer.step), "lora_passes": String(model.adapters?.passes ?? 0)])
     }
 
     public func restore(from checkpoint: URL) throws {
         let folder = folder(checkpoint)
-        let loaded = try ModelCheckpoint.load(directory: folder)
-        guard loaded.config == model.config else {
-            throw CheckpointError.mismatch(file: folder.appendingPathComponent("config.json").path,
-                                           reason: "its model config differs from the run's model")
+        let trained = model.trainable
+        if let adapters = model.adapters {
+            let spec = try AdapterCheckpoint.readConfig(folder).spec
+            guard spec == adapters.spec else {
+                throw CheckpointError.mismatch(file: folder.appendingPathComponent(AdapterCheckpoint.configFile).path,
+                                               reason: "its LoRA settings (\(spec)) differ from the run's (\(adapters.spec))")
+            }
+            let loaded = try AdapterCheckpoint.loadAdapters(folder, spec: spec, config: model.config)
+            trained.values.pointer.update(from: loaded.parameters.values.pointer, count: trained.count)
+        } else {
+            guard !AdapterCheckpoint.isAdapter(folder) else {
+                throw CheckpointError.mismatch(file: folder.path, reason: "it holds LoRA adapters but the run trains the whole model (use_peft is false)")
+            }
+            let loaded = try ModelCheckpoint.load(directory: folder)
+            guard loaded.config == model.config else {
+                throw CheckpointError.mismatch(file: folder.appendingPathComponent("config.json").path,
+                                               reason: "its model config differs from the run's model")
+            }
+            trained.values.pointer.update(from: loaded.parameters.values.pointer, count: trained.count)
         }
-        model.parameters.values.pointer.update(from: loaded.parameters.values.pointer, count: model.parameters.count)
         let moments = try SafeTensorsFile(url: folder.appendingPathComponent("optimizer.safetensors"))
-        for t in model.parameters.tensors {
-            let offset = t.storage.pointer - model.parameters.values.pointer
+        for t in trained.tensors {
+            let offset = t.storage.pointer - trained.values.pointer
             for (name, buffer) in [("exp_avg.", optimizer.m), ("exp_avg_sq.", optimizer.v)] {
                 guard let info = moments.info(name + t.name), info.shape == t.shape else {
                     throw CheckpointError.corrupt(file: moments.url.path, reason: "tensor '\(name + t.name)' missing or misshapen")
@@ -66,6 +92,12 @@ public struct ModelState: CheckpointPart {
             throw CheckpointError.corrupt(file: moments.url.path, reason: "metadata 'step' missing or negative")
         }
         optimizer.restore(step: optimizerStep)
+        if let adapters = model.adapters {
+            guard let passes = moments.metadata["lora_passes"].flatMap(UInt64.init) else {
+                throw CheckpointError.corrupt(file: moments.url.path, reason: "metadata 'lora_passes' missing")
+            }
+            adapters.passes = passes
+        }
     }
 }
 

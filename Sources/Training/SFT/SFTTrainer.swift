@@ -52,7 +52,7 @@ public final class SFTTrainer: TrainingAlgorithm {
                 return SFTExample(prompt: try formatter.text(row, file: path), completion: completion, columns: row.columns)
             }
         }
-        try self.init(config: config, model: bundle.model, codec: bundle.codec, train: examples(t.trainFile),
+        try self.init(config: config, model: bundle.trainedModel(t.lora, seed: t.seed), codec: bundle.codec, train: examples(t.trainFile),
                       eval: try t.evalFile.map(examples) ?? [], tokenizerSource: try bundle.tokenizerFolder(outputDir: t.outputDir),
                       verifier: try t.resolvedVerifier())
     }
@@ -87,14 +87,15 @@ public final class SFTTrainer: TrainingAlgorithm {
     public var settings: any TrainerSettings { config }
     public var rowCount: Int { train.count }
     public var checkpointParts: [any CheckpointPart] {
-        [ModelState(model: model, optimizer: optimizer, tokenizerSource: tokenizerSource)]
+        [ModelState(model: model, optimizer: optimizer, tokenizerSource: tokenizerSource,
+                    basePath: ModelBundle.basePath(of: config.training.model))]
     }
 
     public func step(_ run: TrainingRun) throws -> [String: Double] {
         let start = Clock.now()
         let (loss, tokens) = try accumulateGradients(run)
-        try DataParallel.sumGradients(model.parameters, run.communicator)
-        let gradNorm = config.training.optimizer.clip(model.parameters)
+        try DataParallel.sumGradients(model.trainable, run.communicator)
+        let gradNorm = config.training.optimizer.clip(model.trainable)
         let lr = schedule.rate(config.training.optimizer.learningRate, step: run.state.step)
         run.update(loss: loss, gradNorm: gradNorm) { optimizer.update(lr: lr) }
         let seconds = Clock.now() - start
@@ -158,7 +159,7 @@ public final class SFTTrainer: TrainingAlgorithm {
     /// ranks, each takes its share of every micro-batch's rows; the token counts that normalise
     /// the loss are the whole micro-batch's.
     func accumulateGradients(_ run: TrainingRun) throws -> (loss: Double, tokens: Int) {
-        model.parameters.zeroGrad()
+        model.trainable.zeroGrad()
         let accumulation = config.training.gradientAccumulationSteps, comm = run.communicator
         let share = DataParallel.share(of: config.training.batchSize, rank: comm.rank, size: comm.size)
         let batches = (0..<accumulation).map { _ in makeBatch(run.nextRows(config.training.batchSize)[share].map { train[$0] }) }

@@ -18,18 +18,38 @@ public struct ModelBundle {
 
     public static func load(_ path: String) throws -> ModelBundle {
         let model = try loadModel(path), tokenizer = try loadTokenizer(path)
+        let base = try adapterBase(path) ?? path
         guard tokenizer.vocabSize <= model.config.vocabSize else {
             throw RunSetupError.vocabularyMismatch(model: path, modelVocabulary: model.config.vocabSize,
                                                    tokenizerVocabulary: tokenizer.vocabSize)
         }
         return ModelBundle(path: path, model: model, tokenizer: tokenizer,
-                           codec: TokenizerCodec(tokenizer: tokenizer, eosTokenIDs: eosTokenIDs(path, model: model, tokenizer: tokenizer)))
+                           codec: TokenizerCodec(tokenizer: tokenizer, eosTokenIDs: eosTokenIDs(base, model: model, tokenizer: tokenizer)))
+    }
+
+    /// The path of the model a path's weights start from: an adapter folder's base, else the path.
+    public static func basePath(of path: String) -> String { ((try? adapterBase(path)) ?? nil) ?? path }
+
+    /// The base model's path of a LoRA adapter folder (PEFT's format), or nil for any other path.
+    public static func adapterBase(_ path: String) throws -> String? {
+        let url = URL(fileURLWithPath: path)
+        guard !isGGUF(path), AdapterCheckpoint.isAdapter(url) else { return nil }
+        let base = AdapterCheckpoint.basePath(try AdapterCheckpoint.readConfig(url).basePath, adapter: url)
+        guard try adapterBase(base) == nil else {
+            throw RunSetupError.notAModel(path: path, reason: "an adapter whose base_model_name_or_path (\(base)) is itself an adapter")
+        }
+        return base
     }
 
     /// The model at `path`, refused when a weight is NaN or infinite (it would train to NaN and
     /// generate garbage).
     public static func loadModel(_ path: String) throws -> DecoderModel {
         try checkModelPath(path)
+        if let base = try adapterBase(path) {
+            let model = try loadModel(base), folder = URL(fileURLWithPath: path)
+            let spec = try AdapterCheckpoint.readConfig(folder).spec
+            return DecoderModel(base: model, adapters: try AdapterCheckpoint.loadAdapters(folder, spec: spec, config: model.config))
+        }
         let model = isGGUF(path) ? try GGUFModel.load(url: URL(fileURLWithPath: path))
                                  : try ModelCheckpoint.load(directory: URL(fileURLWithPath: path))
         for t in model.parameters.tensors {
@@ -43,6 +63,10 @@ public struct ModelBundle {
 
     public static func loadTokenizer(_ path: String) throws -> Tokenizer {
         try checkModelPath(path)
+        if let base = try adapterBase(path),
+           !FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent("tokenizer.json").path) {
+            return try loadTokenizer(base)
+        }
         if isGGUF(path) { return try GGUFTokenizer.load(url: URL(fileURLWithPath: path)) }
         return try Tokenizer(url: URL(fileURLWithPath: path).appendingPathComponent("tokenizer.json"))
     }
@@ -59,7 +83,9 @@ public struct ModelBundle {
         }
         if (info.st_mode & S_IFMT) == S_IFDIR {
             guard !isGGUF(path) else { throw refuse("a folder, not a .gguf file") }
-            guard !FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent("config.json").path) else { return }
+            let folder = URL(fileURLWithPath: path)
+            guard !FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path)
+                  && !AdapterCheckpoint.isAdapter(folder) else { return }
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
             let checkpoints = names.filter { $0.hasPrefix("checkpoint-") }
             if let last = checkpoints.last { throw refuse("a run's output folder (without config.json); its checkpoints are folders such as \(last)") }
@@ -74,6 +100,25 @@ public struct ModelBundle {
         let copy = DecoderModel(config: model.config)
         copy.parameters.values.pointer.update(from: model.parameters.values.pointer, count: model.parameters.count)
         return copy
+    }
+
+    /// The model a trainer updates: the loaded one, or with use_peft the loaded one frozen under
+    /// fresh adapters (A drawn from the seed as PEFT draws it, B zero). A model that already has
+    /// adapters (an adapter folder) keeps training them.
+    public func trainedModel(_ lora: LoRAConfig, seed: Int) -> DecoderModel {
+        guard lora.usePeft || model.adapters != nil else { return model }
+        model.parameters.freeze()
+        if model.adapters != nil { return model }
+        let mixed = UInt64(bitPattern: Int64(seed))
+        let adapters = LoRAAdapters(config: model.config, spec: lora.spec, dropoutSeed: mixed ^ 0x6C6F_7261_6472_6F70)
+        adapters.initialize(seed: mixed ^ 0x6C6F_7261_696E_6974)
+        return DecoderModel(base: model, adapters: adapters)
+    }
+
+    /// The frozen reference policy for `policy`: under LoRA the base with the adapters off (the
+    /// same weights, not a copy), else a copy of the starting weights.
+    public func reference(for policy: DecoderModel) -> DecoderModel {
+        policy.adapters != nil ? policy.withoutAdapters : modelCopy()
     }
 
     /// The folder of tokenizer files that checkpoints copy: the model folder, or for a .gguf start

@@ -2,10 +2,10 @@ import TensorCore
 import Transformer
 
 extension AdamW {
-    /// AdamW over a model's parameters as `config` sets it; norms and biases get no weight decay
-    /// (as Hugging Face's Trainer).
+    /// AdamW over what a model trains (its parameters, or its LoRA adapters) as `config` sets it;
+    /// norms and biases get no weight decay (as Hugging Face's Trainer).
     public convenience init(model: DecoderModel, _ config: OptimizerConfig) {
-        self.init(model.parameters, config: .init(beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEpsilon,
+        self.init(model.trainable, config: .init(beta1: config.adamBeta1, beta2: config.adamBeta2, eps: config.adamEpsilon,
                                                   weightDecay: config.weightDecay),
                   decay: { !DecoderLayout.isNormOrBias($0.name) })
     }

@@ -35,6 +35,7 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Steps in a row whose loss or gradient is not finite (each skipped) after which the run stops.
     public var maxNonfiniteSteps = 5
     public var optimizer = OptimizerConfig()
+    public var lora = LoRAConfig()
 
     public init() {}
 
@@ -74,7 +75,7 @@ public struct TrainingConfig: Sendable, Equatable {
             SettingKey("max_nonfinite_steps", \.maxNonfiniteSteps, help: "a step whose loss or gradient is NaN or infinite is skipped "
                        + "(no optimizer update, counted in train/nonfinite_steps); this many in a row stop the run with an error",
                        rule: .within(1...1_000_000)),
-        ] + OptimizerConfig.keys.map { $0.lifted(\.optimizer) }
+        ] + OptimizerConfig.keys.map { $0.lifted(\.optimizer) } + LoRAConfig.keys.map { $0.lifted(\.lora) }
     }
 }
 
