@@ -96,7 +96,10 @@ public struct ModelBundle {
     }
 
     /// A second copy of the model's weights (a frozen reference policy).
-    public func modelCopy() -> DecoderModel {
+    public func modelCopy() -> DecoderModel { Self.copy(model) }
+
+    /// A copy of a model's weights (without its adapters).
+    public static func copy(_ model: DecoderModel) -> DecoderModel {
         let copy = DecoderModel(config: model.config)
         copy.parameters.values.pointer.update(from: model.parameters.values.pointer, count: model.parameters.count)
         return copy
@@ -105,7 +108,10 @@ public struct ModelBundle {
     /// The model a trainer updates: the loaded one, or with use_peft the loaded one frozen under
     /// fresh adapters (A drawn from the seed as PEFT draws it, B zero). A model that already has
     /// adapters (an adapter folder) keeps training them.
-    public func trainedModel(_ lora: LoRAConfig, seed: Int) -> DecoderModel {
+    public func trainedModel(_ lora: LoRAConfig, seed: Int) -> DecoderModel { Self.trainedModel(model, lora, seed: seed) }
+
+    /// `model`, or with use_peft `model` frozen under fresh adapters (see the instance method).
+    public static func trainedModel(_ model: DecoderModel, _ lora: LoRAConfig, seed: Int) -> DecoderModel {
         guard lora.usePeft || model.adapters != nil else { return model }
         model.parameters.freeze()
         if model.adapters != nil { return model }

@@ -10,8 +10,10 @@ import Transformer
 
 /// `grpo bench grpo-step`: the step TRL is measured on (Scripts/bench_trl_grpo_step.py): tiny preset
 /// with random weights, 8 prompts x 8 completions of a ~20-token prompt, max 32 new tokens,
-/// temperature 1, beta 0.04, epsilon 0.2, mu 1, loss dapo. Under mpirun the ranks split the 8
-/// prompts (data parallelism) and rank 0 reports.
+/// temperature 1, beta 0.04, epsilon 0.2, mu 1, loss dapo. With --model, a real model (a Hugging
+/// Face folder, e.g. SmolLM2 written by `grpo convert`) on arithmetic prompts in words, and with
+/// --lora-r, LoRA adapters (all linear layers, alpha 2r, dropout 0.05) on the frozen base. Under
+/// mpirun the ranks split the prompts (data parallelism) and rank 0 reports.
 struct GRPOStepBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grpo-step",
@@ -28,12 +30,27 @@ struct GRPOStepBench: ParsableCommand {
     var trl = false
     @Option(help: "The Python that runs the TRL script.") var python = "python3"
     @Option(help: "The TRL script.") var trlScript = "Scripts/bench_trl_grpo_step.py"
+    @Option(help: "A Hugging Face model folder to measure instead of the tiny preset (TRL loads the same folder).") var model: String?
+    @Option(help: "Prompts per step.") var prompts = 8
+    @Option(help: "Completions per prompt (num_generations).") var generations = 8
+    @Option(help: "New tokens per completion at most (max_completion_length).") var maxCompletionLength = 32
+    @Option(help: "LoRA rank (0: full fine-tuning); TRL then trains PEFT adapters of the same shape.") var loraR = 0
 
     func validate() throws {
         guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be >= 1 and --warmup >= 0") }
+        guard prompts >= 1, generations >= 2, maxCompletionLength >= 1, loraR >= 0 else {
+            throw ValidationError("--prompts >= 1, --generations >= 2, --max-completion-length >= 1 and --lora-r >= 0 needed")
+        }
         if trl && !FileManager.default.fileExists(atPath: trlScript) {
             throw ValidationError("--trl: no script at \(trlScript) (run from the repository root or pass --trl-script)")
         }
+    }
+
+    /// The TRL script's arguments for the same model, sizes and LoRA.
+    var trlArguments: [String] {
+        (model.map { ["--model", $0] } ?? []) + ["--prompts", "\(prompts)", "--generations", "\(generations)",
+                                                 "--max-completion-length", "\(maxCompletionLength)", "--lora-r", "\(loraR)",
+                                                 "--steps", "\(steps)", "--warmup", "\(warmup)"]
     }
 
     /// Token ids as text: the bench only needs lengths and ids; rewards are seeded random numbers
@@ -91,29 +108,48 @@ struct GRPOStepBench: ParsableCommand {
         return Clock.median(times)
     }
 
-    func run() throws {
-        let vocab = 512
-        let config = ModelPreset.tiny.config(vocabSize: vocab, eosTokenIDs: [2])
-        let policy = DecoderModel(config: config), reference = DecoderModel(config: config)
-        policy.initialize(seed: 1)
-        reference.parameters.values.pointer.update(from: policy.parameters.values.pointer, count: policy.parameters.count)
-        var rng = SeededGenerator(seed: 3)
-        let prompts = (0..<64).map { _ in
-            let ids = (0..<20).map { _ in Int32(3 + rng.nextInt(below: vocab - 3)) }
-            return TrainingPrompt(text: ids.map(String.init).joined(separator: " "), ids: ids, columns: [:])
+    /// The model (with LoRA adapters when --lora-r > 0), its reference, its codec and the step's
+    /// prompts: the tiny preset with random weights and random-id prompts, or --model on prompts in
+    /// words (the same texts the TRL script uses).
+    func setup() throws -> (policy: DecoderModel, reference: DecoderModel, codec: TextCodec, prompts: [TrainingPrompt]) {
+        let base: DecoderModel, codec: TextCodec, texts: [String]
+        if let model {
+            let bundle = try ModelBundle.load(model)
+            (base, codec) = (bundle.model, bundle.codec)
+            // The TRL script builds the same texts (Scripts/bench_trl_grpo_step.py, word_prompts).
+            texts = (0..<prompts * generations).map { i in
+                "Question \(i): what is \(100 + 37 * i % 900) plus \(200 + 53 * i % 700)? Think step by step, then give the answer."
+            }
+        } else {
+            let vocab = 512
+            base = DecoderModel(config: ModelPreset.tiny.config(vocabSize: vocab, eosTokenIDs: [2]))
+            base.initialize(seed: 1)
+            codec = IdCodec()
+            var rng = SeededGenerator(seed: 3)
+            texts = (0..<prompts * generations).map { _ in (0..<20).map { _ in String(3 + rng.nextInt(below: vocab - 3)) }.joined(separator: " ") }
         }
+        var lora = LoRAConfig()
+        (lora.usePeft, lora.rank, lora.alpha, lora.targetModules) = (loraR > 0, max(1, loraR), Double(2 * loraR), ["all-linear"])
+        let policy = ModelBundle.trainedModel(base, lora, seed: 1)
+        let reference = policy.adapters != nil ? policy.withoutAdapters : ModelBundle.copy(base)
+        return (policy, reference, codec, try texts.map { TrainingPrompt(text: $0, ids: try codec.encode($0), columns: [:]) })
+    }
+
+    func run() throws {
+        let (policy, reference, codec, prompts) = try setup()
+        let config = policy.config
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-bench-\(getpid())")
         defer { try? FileManager.default.removeItem(at: output) }
         let grpo = try GRPOConfig.resolve(overrides: [
             "model": .string("random"), "train_file": .string("random"), "output_dir": .string(output.path),
-            "max_steps": .int(steps + warmup), "per_device_train_batch_size": .int(64), "num_generations": .int(8),
-            "max_completion_length": .int(32), "temperature": .double(1.0), "beta": .double(0.04), "epsilon": .double(0.2),
+            "max_steps": .int(steps + warmup), "per_device_train_batch_size": .int(self.prompts * generations),
+            "num_generations": .int(generations), "max_completion_length": .int(maxCompletionLength), "temperature": .double(1.0), "beta": .double(0.04), "epsilon": .double(0.2),
             "num_iterations": .int(1), "loss_type": .string("dapo"), "learning_rate": .double(1e-5), "save_steps": .int(1_000_000),
             "log_completions_steps": .int(0), "reward_funcs": .list([.string("random")]), "eval_on_start": .bool(false),
             "report_to": .string(reportTo), "log_completions": .bool(logCompletions),
         ], source: "grpo bench grpo-step")
         let rewards = RewardScorer(runner: RewardRunner(rewards: [RandomReward()], timeout: 60), maxUnjudgeableSteps: 1)
-        let trainer = try GRPOTrainer(config: grpo, policy: policy, reference: reference, codec: IdCodec(), prompts: prompts,
+        let trainer = try GRPOTrainer(config: grpo, policy: policy, reference: reference, codec: codec, prompts: prompts,
                                       rewards: rewards, tokenizerSource: nil)
         let communicator = try Launch.communicator()
         var loop = TrainingLoop()
@@ -132,9 +168,10 @@ struct GRPOStepBench: ParsableCommand {
         // completion for the prefill), reference forward (2x), policy forward + backward (6x), on all
         // prompt + completion tokens. Ours shares each prompt's prefill and most of its rows in the
         // passes, so it does less: the rate is the unshared step's work per second.
-        let macs = config.forwardMACsPerToken(time: 52)
+        let promptTokens = Double(prompts.reduce(0) { $0 + $1.ids.count }) / Double(prompts.count)
+        let macs = config.forwardMACsPerToken(time: Int(promptTokens) + maxCompletionLength)
         let perToken = Double(macs.matmul + macs.attention)
-        let sequenceTokens = 64 * 20 + tokens
+        let sequenceTokens = Double(self.prompts * generations) * promptTokens + tokens
         let flops = perToken * (2 * sequenceTokens + 2 * sequenceTokens + 6 * sequenceTokens)
         let peak = MachinePeak.fmaGFLOPS()
         var report = Report(median_step_seconds: stepTime, generate_seconds: median("time/generate"),
@@ -143,22 +180,28 @@ struct GRPOStepBench: ParsableCommand {
                             peak_rss_mb: Double(Clock.peakRSS()) / 1_048_576, gflops: flops / stepTime / 1e9,
                             peak_ratio: flops / stepTime / 1e9 / peak, logging_seconds: try loggingSeconds(rows.last ?? [:]))
         if trl {
-            let theirs = try TRLPeer.run(python: python, script: trlScript)
+            let theirs = try TRLPeer.run(python: python, script: trlScript, arguments: trlArguments)
             report.trl = theirs
             report.speedup_vs_trl = theirs.median_step_seconds / stepTime
         }
         if options.json { return try printJSON(report) }
-        print("GRPO step, tiny preset (\(config.parameterCount) parameters), 8 prompts x 8 completions, <= 32 new tokens, beta 0.04"
+        print("GRPO step, \(model ?? "tiny preset") (\(config.parameterCount) parameters), \(self.prompts) prompts x \(generations) completions, "
+              + "<= \(maxCompletionLength) new tokens, beta 0.04, "
+              + (loraR > 0 ? "LoRA r \(loraR) on every linear layer (\(policy.trainable.count) trained parameters)" : "full fine-tuning")
               + (communicator.size > 1 ? ", split over \(communicator.size) ranks" : ""))
-        print(String(format: "median %.3f s/step over %d steps: generate %.3f, reference %.3f, policy fwd+bwd %.3f, optimizer %.3f",
-                     stepTime, steps, report.generate_seconds, report.reference_seconds, report.policy_seconds, report.optimizer_seconds))
+        print(String(format: "median %.3f s/step over %d steps: generate %.3f, reference %.3f, policy fwd+bwd %.3f, optimizer %.3f; "
+                     + "mean completion %.1f tokens", stepTime, steps, report.generate_seconds, report.reference_seconds, report.policy_seconds,
+                     report.optimizer_seconds, median("completions/mean_length")))
         print(String(format: "%.0f completion tokens/s; peak RSS %.0f MB; %.1f GFLOP/s of the unshared step's work = %.3f of peak", report.completion_tokens_per_second,
                      report.peak_rss_mb, report.gflops, report.peak_ratio))
         print(String(format: "logging a step (metrics.jsonl, TensorBoard event, 64 completions.jsonl rows): %.3f ms = %.2f%% of the step",
                      1000 * report.logging_seconds, 100 * report.logging_seconds / stepTime))
         if let theirs = report.trl, let speedup = report.speedup_vs_trl {
-            print("TRL \(theirs.trl) (torch \(theirs.torch)), same settings, same machine: " + String(format: "median %.3f s/step; %.0f completion tokens/s; peak RSS %.0f MB",
-                         theirs.median_step_seconds, theirs.completion_tokens_per_second, theirs.peak_rss_mb))
+            print("TRL \(theirs.trl) (torch \(theirs.torch)\(loraR > 0 ? ", PEFT" : "")), same settings, same machine"
+                  + (theirs.gradient_checkpointing == true ? " (its default gradient checkpointing)" : "") + ": "
+                  + String(format: "median %.3f s/step; %.0f completion tokens/s; peak RSS %.0f MB", theirs.median_step_seconds,
+                           theirs.completion_tokens_per_second, theirs.peak_rss_mb)
+                  + (theirs.mean_completion_length.map { String(format: "; mean completion %.1f tokens", $0) } ?? ""))
             print(String(format: "ours vs TRL: %.2fx the steps per second, %.2fx the peak RSS", speedup, report.peak_rss_mb / theirs.peak_rss_mb))
         }
     }

@@ -17,6 +17,7 @@ enum TRLPeer {
         let completion_tokens_per_second: Double
         let peak_rss_mb: Double
         var gradient_checkpointing: Bool?
+        var mean_completion_length: Double?
     }
 
     /// Runs the TRL script and reads its JSON line; errors name the command and show its stderr.
