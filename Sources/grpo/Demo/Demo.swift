@@ -4,7 +4,7 @@ import ArgumentParser
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a small end-to-end demonstration.",
-        subcommands: [RecipeDemo.self, SFTDemo.self, PPOvsGRPODemo.self, CodeDemo.self],
+        subcommands: [RecipeDemo.self, SFTDemo.self, PPOvsGRPODemo.self, CodeDemo.self, SmolLM2Demo.self],
         defaultSubcommand: RecipeDemo.self
     )
 }
