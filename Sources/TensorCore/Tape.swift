@@ -11,6 +11,9 @@
 ///     tape.backward(loss)          // gradients land in w.grad (+=)
 public final class Tape {
     public let isRecording: Bool
+    /// False for the forward pass of a checkpointed body: ops take their recording paths (so the
+    /// values are the bits a recording tape computes) but nothing is kept for backward.
+    private let keepsSteps: Bool
     private var steps: [Step] = []
 
     /// A recorded op: its outputs' gradient slots (not the outputs: an output's values stay alive
@@ -22,7 +25,17 @@ public final class Tape {
 
     public init(recording: Bool = true) {
         isRecording = recording
+        keepsSteps = recording
     }
+
+    /// A tape that computes as a recording one and keeps nothing: every `record` is dropped.
+    init(recordingWithoutKeeping: ()) {
+        isRecording = true
+        keepsSteps = false
+    }
+
+    /// Whether ops recorded on this tape are kept for backward.
+    var keepsRecordedSteps: Bool { keepsSteps }
 
     /// The number of recorded ops.
     public var count: Int { steps.count }
@@ -37,7 +50,7 @@ public final class Tape {
     /// Records `backward` for `output` if it requires a gradient. The closure runs only when a
     /// gradient reached `output`, and receives that gradient.
     func record(_ output: Tensor, _ backward: @escaping (Storage) -> Void) {
-        guard output.requiresGrad else { return }
+        guard output.requiresGrad && keepsSteps else { return }
         let gradient = output.gradient
         steps.append(Step(gradients: [gradient], backward: {
             if let g = gradient.storage { backward(g) }
@@ -47,7 +60,7 @@ public final class Tape {
     /// Records `backward` for an op with several outputs; it runs when a gradient reached any
     /// of them and receives each output's gradient (nil where none arrived).
     func record(_ outputs: [Tensor], _ backward: @escaping ([Storage?]) -> Void) {
-        guard outputs.contains(where: { $0.requiresGrad }) else { return }
+        guard keepsSteps && outputs.contains(where: { $0.requiresGrad }) else { return }
         let gradients = outputs.map(\.gradient)
         steps.append(Step(gradients: gradients, backward: {
             let grads = gradients.map(\.storage)
@@ -76,6 +89,28 @@ public final class Tape {
             let g = output.ensureGrad()
             for i in 0..<seed.count { g.pointer[i] += seed[i] }
         }
+        propagate()
+    }
+
+    /// Backpropagates `seed` (dL/d output, in a buffer) from `output`, then releases the recorded
+    /// ops. A gradient that had not reached `output` yet becomes a copy of the seed (not 0 + seed,
+    /// which would turn -0 into +0).
+    func backward(_ output: Tensor, seed: Storage) {
+        precondition(seed.count == output.count, "Tape.backward: seed has \(seed.count) values for output shape \(output.shape)")
+        if output.requiresGrad {
+            if let g = output.grad {
+                for i in 0..<seed.count { g.pointer[i] += seed.pointer[i] }
+            } else {
+                let g = Storage(uninitializedCount: seed.count)
+                g.pointer.update(from: seed.pointer, count: seed.count)
+                output.bindGradient(g)
+            }
+        }
+        propagate()
+    }
+
+    /// Runs the recorded ops' backward closures, last first, then releases them.
+    private func propagate() {
         // Each op's gradient is complete once its backward has run (its consumers come later on
         // the tape and ran first), so release the op right away: its closure's saved activations
         // and its outputs' gradients. Peak memory is then the forward's activations plus a few
