@@ -29,6 +29,11 @@ public final class DecoderModel {
     let lmHead: Tensor  // (V, C); the embedding when tied (and for a score model, which has no LM head)
     let scoreHead: Tensor?  // (N, C) for a sequence-classification model
 
+    /// Activation checkpointing (transformers' gradient_checkpointing): on a recording tape each
+    /// decoder layer keeps only its input and runs again in backward (`Tape.checkpointed`), for
+    /// bitwise the same gradients. A prefill into a KV cache is never checkpointed.
+    public var gradientCheckpointing = false
+
     /// A model with zero-filled parameters (load or initialise them next).
     public init(config: DecoderConfig) {
         self.config = config
@@ -135,24 +140,36 @@ public final class DecoderModel {
         let pass = adapters?.nextPass(training: tape.isRecording)
         var x = tape.embedding(embed, ids: batch.ids, idShape: [b, t])  // (B, T, C)
         for (l, block) in blocks.enumerated() {
-            let qkv = projections(tape, x, block, layer: l, pass)
-            var q = tape.reshape(qkv[0], [b, t, c.headCount, c.headDim])
-            var k = tape.reshape(qkv[1], [b, t, c.kvHeadCount, c.headDim])
-            let v = tape.reshape(qkv[2], [b, t, c.kvHeadCount, c.headDim])
-            if let qNorm = block.qNorm, let kNorm = block.kNorm {
-                q = tape.rmsNorm(q, weight: qNorm, eps: c.rmsNormEps)  // over D, per head
-                k = tape.rmsNorm(k, weight: kNorm, eps: c.rmsNormEps)
+            // A layer of the residual stream (B, T, C) -> (B, T, C).
+            func layer(_ tape: Tape, _ x: Tensor, recomputeUp: Bool) -> Tensor {
+                let qkv = projections(tape, x, block, layer: l, pass)
+                var q = tape.reshape(qkv[0], [b, t, c.headCount, c.headDim])
+                var k = tape.reshape(qkv[1], [b, t, c.kvHeadCount, c.headDim])
+                let v = tape.reshape(qkv[2], [b, t, c.kvHeadCount, c.headDim])
+                if let qNorm = block.qNorm, let kNorm = block.kNorm {
+                    q = tape.rmsNorm(q, weight: qNorm, eps: c.rmsNormEps)  // over D, per head
+                    k = tape.rmsNorm(k, weight: kNorm, eps: c.rmsNormEps)
+                }
+                q = tape.rope(q, table: rope)
+                k = tape.rope(k, table: rope)
+                cache?.storePrefill(layer: l, k: k, v: v, time: t)
+                let o = linear(block.o, block.oBias, layer: l, .o, pass)
+                let attended = tape.add(x, tape.attention(q: q, k: k, v: v, keyMask: batch.attentionMask, output: o,
+                                                          recomputeAttended: true))
+                return tape.add(attended, mlp(tape, attended, block, layer: l, pass, recomputeUp: recomputeUp))
             }
-            q = tape.rope(q, table: rope)
-            k = tape.rope(k, table: rope)
-            cache?.storePrefill(layer: l, k: k, v: v, time: t)
-            // Backward recomputes the attention output, and below the last block the MLP's up
-            // projection, rather than keep them (bitwise the same). Memory peaks in the last
-            // block's MLP backward, which runs first, while every block's activations are alive:
-            // recomputing its up projection there would cost time without lowering the peak.
-            x = tape.add(x, tape.attention(q: q, k: k, v: v, keyMask: batch.attentionMask,
-                                           output: linear(block.o, block.oBias, layer: l, .o, pass), recomputeAttended: true))
-            x = tape.add(x, mlp(tape, x, block, layer: l, pass, recomputeUp: l < blocks.count - 1))
+            if gradientCheckpointing && cache == nil {
+                // Only the layer's input is kept; backward runs the layer again (with the same LoRA
+                // dropout masks: they hash the pass's key). Its activations then live one layer at
+                // a time, so recomputing the up projection saves little.
+                x = tape.checkpointed(x) { tape, x in layer(tape, x, recomputeUp: false) }
+            } else {
+                // Backward recomputes the attention output, and below the last block the MLP's up
+                // projection, rather than keep them (bitwise the same). Memory peaks in the last
+                // block's MLP backward, which runs first, while every block's activations are alive:
+                // recomputing its up projection there would cost time without lowering the peak.
+                x = layer(tape, x, recomputeUp: l < blocks.count - 1)
+            }
         }
         return tape.rmsNorm(x, weight: finalNorm, eps: c.rmsNormEps)
     }
