@@ -64,6 +64,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
         }
         self.config = config
         self.policy = policy
+        config.training.configureTrained(policy)
         self.reference = reference
         self.codec = codec
         self.prompts = prompts

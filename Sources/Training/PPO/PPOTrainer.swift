@@ -82,6 +82,7 @@ public final class PPOTrainer: TrainingAlgorithm {
         self.policy = policy
         self.reference = reference
         self.value = value
+        config.training.configureTrained(policy, value)
         self.codec = codec
         self.prompts = prompts
         self.rewards = rewards

@@ -64,6 +64,7 @@ public final class RewardModelTrainer: TrainingAlgorithm {
         try config.check()
         self.config = config
         self.model = model
+        config.training.configureTrained(model)
         self.sequence = sequence
         self.train = train
         self.eval = Array(eval.prefix(config.training.evalSamples))

@@ -62,6 +62,7 @@ public final class SFTTrainer: TrainingAlgorithm {
         try config.check()
         self.config = config
         self.model = model
+        config.training.configureTrained(model)
         self.codec = codec
         self.tokenizerSource = tokenizerSource
         let eos = codec.eosTokenIDs.min()

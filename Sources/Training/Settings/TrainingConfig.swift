@@ -34,6 +34,8 @@ public struct TrainingConfig: Sendable, Equatable {
     public var reportTo: [MetricsReport] = [.jsonl, .tensorboard]
     /// Steps in a row whose loss or gradient is not finite (each skipped) after which the run stops.
     public var maxNonfiniteSteps = 5
+    /// Activation checkpointing of the trained models' decoder layers (`DecoderModel.gradientCheckpointing`).
+    public var gradientCheckpointing = false
     public var optimizer = OptimizerConfig()
     public var lora = LoRAConfig()
 
@@ -75,6 +77,9 @@ public struct TrainingConfig: Sendable, Equatable {
             SettingKey("max_nonfinite_steps", \.maxNonfiniteSteps, help: "a step whose loss or gradient is NaN or infinite is skipped "
                        + "(no optimizer update, counted in train/nonfinite_steps); this many in a row stop the run with an error",
                        rule: .within(1...1_000_000)),
+            SettingKey("gradient_checkpointing", \.gradientCheckpointing, help: "keep only each decoder layer's input through the "
+                       + "forward pass and run the layer again in backward: less activation memory for a second forward of each "
+                       + "layer; the same gradients to the bit"),
         ] + OptimizerConfig.keys.map { $0.lifted(\.optimizer) } + LoRAConfig.keys.map { $0.lifted(\.lora) }
     }
 }
@@ -179,8 +184,15 @@ extension LearningRateSchedule.Kind: SettingChoice {}
 extension MetricsReport: SettingChoice {}
 
 import TensorCore
+import Transformer
 
 extension TrainingConfig {
+    /// Applies the settings that concern how trained models run (gradient_checkpointing) to each.
+    /// Frozen models (references) run on inference tapes, where these settings change nothing.
+    public func configureTrained(_ models: DecoderModel...) {
+        for model in models { model.gradientCheckpointing = gradientCheckpointing }
+    }
+
     /// The verifier `verifier` names; "auto": code when a reward function runs tests, else the first
     /// of `rewardFunctions` that is a verifier, else math_answer.
     public func resolvedVerifier(rewardFunctions: [String] = []) throws -> Verifier {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TensorCore
+import Training
 import Transformer
 
 /// `grpo bench forward`: training forward + backward tokens/s on a preset model, and the achieved
@@ -17,6 +18,9 @@ struct ForwardBench: ParsableCommand {
     @Option(help: "Vocabulary size.") var vocab = 512
     @Option(help: "Rows per batch.") var batch = 8
     @Option(help: "Tokens per row.") var time = 128
+    @Option(help: "Measure this model (a Hugging Face folder or a .gguf file) instead of a preset.") var model: String?
+    @Flag(help: "Activation checkpointing (gradient_checkpointing: true) in forward+backward; peak RSS is per process, so compare two runs.")
+    var gradientCheckpointing = false
 
     func validate() throws {
         guard ModelPreset(rawValue: preset) != nil else { throw ValidationError("unknown --preset '\(preset)'") }
@@ -34,12 +38,18 @@ struct ForwardBench: ParsableCommand {
         let gflops: Double
         let peak_gflops: Double
         let peak_ratio: Double
+        let gradient_checkpointing: Bool
+        let peak_rss_mb: Double
     }
 
     func run() throws {
-        let config = ModelPreset(rawValue: preset)!.config(vocabSize: vocab)
-        let model = DecoderModel(config: config)
-        model.initialize(seed: 1)
+        let model = try self.model.map(ModelBundle.loadModel) ?? {
+            let random = DecoderModel(config: ModelPreset(rawValue: preset)!.config(vocabSize: self.vocab))
+            random.initialize(seed: 1)
+            return random
+        }()
+        model.gradientCheckpointing = gradientCheckpointing
+        let (config, vocab) = (model.config, model.config.vocabSize)
         var rng = SeededGenerator(seed: 2)
         let ids = (0..<(batch * time)).map { _ in Int32(rng.nextInt(below: vocab)) }
         let targets = ids.indices.map { $0 % time == time - 1 ? Int32(-100) : ids[$0 + 1] }
@@ -58,13 +68,15 @@ struct ForwardBench: ParsableCommand {
         let macs = config.forwardMACsPerToken(time: time)
         let flops = 6.0 * Double((macs.matmul + macs.attention) * batch * time)
         let gflops = flops / both / 1e9
-        let report = Report(preset: preset, parameters: config.parameterCount, batch: batch, time: time,
+        let report = Report(preset: self.model ?? preset, parameters: config.parameterCount, batch: batch, time: time,
                             forward_ms: forward * 1e3, forward_backward_ms: both * 1e3,
                             tokens_per_second: Double(batch * time) / both, gflops: gflops,
-                            peak_gflops: peak, peak_ratio: gflops / peak)
+                            peak_gflops: peak, peak_ratio: gflops / peak, gradient_checkpointing: gradientCheckpointing,
+                            peak_rss_mb: Double(Clock.peakRSS()) / 1_048_576)
         if options.json { return try printJSON(report) }
-        print("\(preset) preset, \(report.parameters) parameters, batch \(batch) x \(time) tokens")
-        print("forward \(fixed(report.forward_ms)) ms; forward+backward \(fixed(report.forward_backward_ms)) ms")
+        print("\(self.model ?? preset + " preset"), \(report.parameters) parameters, batch \(batch) x \(time) tokens"
+              + (gradientCheckpointing ? ", gradient checkpointing" : ""))
+        print("forward \(fixed(report.forward_ms)) ms; forward+backward \(fixed(report.forward_backward_ms)) ms; peak RSS \(fixed(report.peak_rss_mb, 0)) MB")
         print("\(fixed(report.tokens_per_second, 0)) tokens/s; \(fixed(gflops)) GFLOP/s = \(fixed(report.peak_ratio, 3)) of the \(fixed(peak)) GFLOP/s peak")
     }
 }

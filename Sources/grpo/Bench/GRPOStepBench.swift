@@ -17,7 +17,7 @@ import Transformer
 struct GRPOStepBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grpo-step",
-        abstract: "Measure one GRPO step (generate, reference, policy forward+backward, optimizer) on the tiny preset."
+        abstract: "Measure one GRPO step (generate, reference, policy forward+backward, optimizer) on the tiny preset or a model."
     )
 
     @OptionGroup var options: BenchOptions
@@ -35,6 +35,8 @@ struct GRPOStepBench: ParsableCommand {
     @Option(help: "Completions per prompt (num_generations).") var generations = 8
     @Option(help: "New tokens per completion at most (max_completion_length).") var maxCompletionLength = 32
     @Option(help: "LoRA rank (0: full fine-tuning); TRL then trains PEFT adapters of the same shape.") var loraR = 0
+    @Flag(help: "Activation checkpointing in the policy pass (gradient_checkpointing: true); peak RSS is per process, so compare two runs.")
+    var gradientCheckpointing = false
 
     func validate() throws {
         guard steps >= 1, warmup >= 0 else { throw ValidationError("--steps must be >= 1 and --warmup >= 0") }
@@ -78,6 +80,7 @@ struct GRPOStepBench: ParsableCommand {
         let optimizer_seconds: Double
         let completion_tokens_per_second: Double
         let peak_rss_mb: Double
+        let gradient_checkpointing: Bool
         let gflops: Double
         let peak_ratio: Double
         /// Writing one logged step: metrics.jsonl, the TensorBoard event and 64 completions.jsonl rows.
@@ -147,6 +150,7 @@ struct GRPOStepBench: ParsableCommand {
             "num_iterations": .int(1), "loss_type": .string("dapo"), "learning_rate": .double(1e-5), "save_steps": .int(1_000_000),
             "log_completions_steps": .int(0), "reward_funcs": .list([.string("random")]), "eval_on_start": .bool(false),
             "report_to": .string(reportTo), "log_completions": .bool(logCompletions),
+            "gradient_checkpointing": .bool(gradientCheckpointing),
         ], source: "grpo bench grpo-step")
         let rewards = RewardScorer(runner: RewardRunner(rewards: [RandomReward()], timeout: 60), maxUnjudgeableSteps: 1)
         let trainer = try GRPOTrainer(config: grpo, policy: policy, reference: reference, codec: codec, prompts: prompts,
@@ -177,7 +181,8 @@ struct GRPOStepBench: ParsableCommand {
         var report = Report(median_step_seconds: stepTime, generate_seconds: median("time/generate"),
                             reference_seconds: median("time/reference"), policy_seconds: median("time/policy"),
                             optimizer_seconds: median("time/optimizer"), completion_tokens_per_second: tokens / stepTime,
-                            peak_rss_mb: Double(Clock.peakRSS()) / 1_048_576, gflops: flops / stepTime / 1e9,
+                            peak_rss_mb: Double(Clock.peakRSS()) / 1_048_576, gradient_checkpointing: gradientCheckpointing,
+                            gflops: flops / stepTime / 1e9,
                             peak_ratio: flops / stepTime / 1e9 / peak, logging_seconds: try loggingSeconds(rows.last ?? [:]))
         if trl {
             let theirs = try TRLPeer.run(python: python, script: trlScript, arguments: trlArguments)
@@ -188,6 +193,7 @@ struct GRPOStepBench: ParsableCommand {
         print("GRPO step, \(model ?? "tiny preset") (\(config.parameterCount) parameters), \(self.prompts) prompts x \(generations) completions, "
               + "<= \(maxCompletionLength) new tokens, beta 0.04, "
               + (loraR > 0 ? "LoRA r \(loraR) on every linear layer (\(policy.trainable.count) trained parameters)" : "full fine-tuning")
+              + (gradientCheckpointing ? ", gradient checkpointing" : "")
               + (communicator.size > 1 ? ", split over \(communicator.size) ranks" : ""))
         print(String(format: "median %.3f s/step over %d steps: generate %.3f, reference %.3f, policy fwd+bwd %.3f, optimizer %.3f; "
                      + "mean completion %.1f tokens", stepTime, steps, report.generate_seconds, report.reference_seconds, report.policy_seconds,
