@@ -96,6 +96,30 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertEqual(config["architectures"] as? [String], ["Qwen2ForSequenceClassification"])
     }
 
+    /// gradient_checkpointing changes no bit of a run: SFT, GRPO and PPO (policy and value) end with
+    /// the same metrics, weights and AdamW moments with it as without.
+    func testGradientCheckpointingChangesNoBit() throws {
+        let run = try TinyRun("checkpointing")
+        defer { run.remove() }
+        for trainer in ["sft", "grpo", "ppo"] {
+            let outputs = try [false, true].map { checkpointing -> URL in
+                let name = "\(trainer)-checkpointing-\(checkpointing)"
+                let result = try GRPOBinary.run(["train", trainer] + run.settings(trainer, output: name, [
+                    "gradient_checkpointing=\(checkpointing)", "report_to=[jsonl]", "learning_rate=0.001"]))
+                XCTAssertEqual(result.status, 0, result.err)
+                return run.dir.appendingPathComponent(name)
+            }
+            XCTAssertEqual(try KillHarness.metricLines(outputs[0]), try KillHarness.metricLines(outputs[1]), "\(trainer) metrics")
+            let files = ["model.safetensors", "optimizer.safetensors"]
+                + (trainer == "ppo" ? ["value_model/model.safetensors", "value_model/optimizer.safetensors"] : [])
+            for file in files {
+                let (plain, checkpointed) = try (Data(contentsOf: outputs[0].appendingPathComponent("checkpoint-2/" + file)),
+                                                 Data(contentsOf: outputs[1].appendingPathComponent("checkpoint-2/" + file)))
+                XCTAssertTrue(plain == checkpointed, "\(trainer): checkpoint-2/\(file) differs with gradient_checkpointing")
+            }
+        }
+    }
+
     /// A GRPO run writes TensorBoard events whose every scalar equals metrics.jsonl in float32,
     /// completions.jsonl with each completion's rewards and advantage, and `grpo report` reads it.
     func testRunLeavesEventsCompletionsAndAReport() throws {
