@@ -1,12 +1,13 @@
 /// The registry of built-in rewards, by the names configs use (`reward_funcs`), with default options;
 /// build the types directly for other options.
 public enum BuiltinRewards {
-    public static let names = ["math_answer", "format", "soft_format", "countdown", "equation_steps", "reference_steps", "length",
+    public static let names = ["math_answer", "reasoning_gym", "format", "soft_format", "countdown", "equation_steps", "reference_steps", "length",
                                "consistency", "code_runs", "code_tests", "code_tests_binary"]
 
     public static func make(_ name: String, weight: Double = 1) throws -> any Reward {
         switch name {
         case "math_answer": MathAnswerReward(weight: weight)
+        case "reasoning_gym": ReasoningGymReward(weight: weight)
         case "format": FormatReward(weight: weight)
         case "soft_format": FormatReward(weight: weight, soft: true)
         case "countdown": CountdownReward(weight: weight)
@@ -25,6 +26,7 @@ public enum BuiltinRewards {
     public static func requiredColumns(_ name: String) -> [String] {
         switch name {
         case "math_answer": ["answer"]
+        case "reasoning_gym": ["answer", "source_dataset"]
         case "countdown": ["numbers", "target"]
         default: []
         }

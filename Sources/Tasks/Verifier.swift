@@ -28,7 +28,7 @@ public struct Verifier: Sendable {
 
 /// The registry of verifiers, by name.
 public enum Verifiers {
-    public static let names = ["math_answer", "countdown", "none"]
+    public static let names = ["math_answer", "countdown", "reasoning_gym", "none"]
 
     /// The completion's final answer (`AnswerExtractor.finalAnswer`) equals the row's `column`
     /// (default `answer`) exactly, as rationals.
@@ -53,6 +53,19 @@ public enum Verifiers {
                         })
     }
 
+    /// reasoning-gym's verdict: the completion's answer (`ReasoningGymAnswer.extract`) scores 1.0 by the
+    /// `score_answer` of the row's `source_dataset` (`ReasoningGymScorer`) against its `answer`. Nil when
+    /// the row lacks either column, or names a dataset we have no scorer for.
+    public static func reasoningGym(answerColumn: String = "answer", datasetColumn: String = "source_dataset") -> Verifier {
+        Verifier(name: "reasoning_gym",
+                 check: { completion, row in
+                     guard let oracle = row[answerColumn]?.stringValue,
+                           let scorer = row[datasetColumn]?.stringValue.flatMap(ReasoningGymScorer.init(dataset:)) else { return nil }
+                     return scorer.isCorrect(answer: ReasoningGymAnswer.extract(from: completion), oracle: oracle)
+                 },
+                 finalAnswer: { ReasoningGymAnswer.extract(from: $0) })
+    }
+
     /// Judges nothing (held-out loss only).
     public static let none = Verifier(name: "none", check: { _, _ in nil }, finalAnswer: { _ in nil })
 
@@ -61,6 +74,7 @@ public enum Verifiers {
         switch name {
         case "math_answer": return mathAnswer()
         case "countdown": return countdown()
+        case "reasoning_gym": return reasoningGym()
         case "none": return none
         default: throw TaskError.unknownVerifier(name: name, known: names)
         }
