@@ -116,7 +116,7 @@ let package = Package(
             dependencies: ["Tokenization", "TestSupport"],
             exclude: ["Fixtures"]
         ),
-        .testTarget(name: "TasksTests", dependencies: ["Tasks"]),
+        .testTarget(name: "TasksTests", dependencies: ["Tasks"], exclude: ["Fixtures"]),
         .testTarget(name: "TrackingTests", dependencies: ["Tracking"], exclude: ["Fixtures"]),
         .testTarget(name: "RewardsTests", dependencies: ["Rewards", "Tasks", "Sandbox"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
