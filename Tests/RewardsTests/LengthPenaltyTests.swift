@@ -22,7 +22,7 @@ final class LengthPenaltyTests: XCTestCase {
             XCTAssertEqual(try BuiltinRewards.make(name, weight: 0.5).weight, 0.5)
         }
         XCTAssertThrowsError(try BuiltinRewards.make("accuracy")) { error in
-            XCTAssertEqual("\(error)", "unknown reward 'accuracy'; known rewards: math_answer, format, soft_format, countdown, equation_steps, reference_steps, length, consistency, code_runs, code_tests, code_tests_binary")
+            XCTAssertEqual("\(error)", "unknown reward 'accuracy'; known rewards: math_answer, reasoning_gym, format, soft_format, countdown, equation_steps, reference_steps, length, consistency, code_runs, code_tests, code_tests_binary")
         }
     }
 }
