@@ -52,13 +52,23 @@ public final class LoRAAdapters {
     public var passes: UInt64 = 0
     /// The seed the dropout masks are drawn from.
     public let dropoutSeed: UInt64
+    /// Each block's A and B by module, looked up once here rather than by name on every pass.
+    private let matrices: [[Module: (a: Tensor, b: Tensor)]]
 
     /// Zero-filled adapters for a model of `config` (load them, or `initialize`).
     public init(config: DecoderConfig, spec: Spec, dropoutSeed: UInt64 = 0) {
         self.spec = spec
         self.config = config
         self.dropoutSeed = dropoutSeed
-        parameters = ParameterSet(Self.layout(config, spec))
+        let parameters = ParameterSet(Self.layout(config, spec))
+        self.parameters = parameters
+        matrices = (0..<config.layerCount).map { l in
+            Dictionary(uniqueKeysWithValues: spec.targets.compactMap { module in
+                guard let a = parameters[Self.name(layer: l, module, "lora_A")],
+                      let b = parameters[Self.name(layer: l, module, "lora_B")] else { return nil }
+                return (module, (a, b))
+            })
+        }
     }
 
     /// The tensors' names and shapes: A (r, In) then B (Out, r) per targeted layer.
@@ -120,9 +130,7 @@ public final class LoRAAdapters {
 
     /// The adapter of a block's module in a pass, or nil where the module is not targeted.
     func adapter(layer: Int, _ module: Module, _ pass: Pass) -> LoRAAdapter? {
-        guard spec.targets.contains(module),
-              let a = parameters[Self.name(layer: layer, module, "lora_A")],
-              let b = parameters[Self.name(layer: layer, module, "lora_B")] else { return nil }
+        guard let (a, b) = matrices[layer][module] else { return nil }
         let key = pass.key ^ (UInt64(layer * Module.allCases.count + (Module.allCases.firstIndex(of: module) ?? 0)) &* 0xA24B_AED4_963E_E407)
         return LoRAAdapter(a: a, b: b, scaling: spec.scaling, dropout: pass.dropout, dropoutKey: key)
     }
