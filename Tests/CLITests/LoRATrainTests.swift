@@ -64,6 +64,19 @@ final class LoRATrainTests: XCTestCase {
         XCTAssertFalse(trainer.policy.parameters.isTrainable, "the base is frozen")
     }
 
+    func testNaNAdaptersAreRefusedByTensor() throws {
+        let base = try ModelCheckpoint.load(directory: tiny.model)
+        let adapters = LoRAAdapters(config: base.config, spec: LoRAAdapters.Spec(rank: 2))
+        adapters.initialize(seed: 1)
+        adapters.parameters.tensors[1].data[3] = .nan
+        let folder = tiny.dir.appendingPathComponent("nan-adapter")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try AdapterCheckpoint.writeContents(of: adapters, basePath: tiny.model.path, into: folder)
+        XCTAssertThrowsError(try ModelBundle.loadModel(folder.path)) { error in
+            XCTAssertTrue("\(error)".contains(adapters.parameters.tensors[1].name), "\(error)")
+        }
+    }
+
     func testWrongUsesAreRefusedByName() throws {
         let rm = try GRPOBinary.run(["train", "rm"] + tiny.settings("rm", output: "rm", ["use_peft=true"]))
         XCTAssertNotEqual(rm.status, 0)

@@ -1,5 +1,6 @@
 import Foundation
 import ModelIO
+import TensorCore
 import Tokenization
 import Transformer
 
@@ -48,17 +49,24 @@ public struct ModelBundle {
         if let base = try adapterBase(path) {
             let model = try loadModel(base), folder = URL(fileURLWithPath: path)
             let spec = try AdapterCheckpoint.readConfig(folder).spec
-            return DecoderModel(base: model, adapters: try AdapterCheckpoint.loadAdapters(folder, spec: spec, config: model.config))
+            let adapters = try AdapterCheckpoint.loadAdapters(folder, spec: spec, config: model.config)
+            try checkFinite(adapters.parameters, path: path)
+            return DecoderModel(base: model, adapters: adapters)
         }
         let model = isGGUF(path) ? try GGUFModel.load(url: URL(fileURLWithPath: path))
                                  : try ModelCheckpoint.load(directory: URL(fileURLWithPath: path))
-        for t in model.parameters.tensors {
+        try checkFinite(model.parameters, path: path)
+        return model
+    }
+
+    /// Refuses a NaN or infinite weight, naming its tensor and index.
+    static func checkFinite(_ parameters: ParameterSet, path: String) throws {
+        for t in parameters.tensors {
             let values = UnsafeBufferPointer(start: t.storage.pointer, count: t.count)
             if let index = values.firstIndex(where: { !$0.isFinite }) {
                 throw RunSetupError.nonfiniteWeight(model: path, tensor: t.name, index: index, value: Double(values[index]))
             }
         }
-        return model
     }
 
     public static func loadTokenizer(_ path: String) throws -> Tokenizer {
