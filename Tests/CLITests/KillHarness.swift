@@ -132,8 +132,8 @@ struct KillHarness {
             if fm.fileExists(atPath: x.path, isDirectory: &folder), folder.boolValue { continue }
             guard let dx = fm.contents(atPath: x.path), let dy = fm.contents(atPath: y.path) else { return name }
             if name.hasSuffix("trainer_state.json") {
-                // The runs differ in output_dir alone.
-                guard try withoutOutputDir(dx) == withoutOutputDir(dy) else { return name }
+                // The runs differ in output_dir and their clocks alone.
+                guard try comparableState(dx) == comparableState(dy) else { return name }
             } else if dx != dy {
                 return name
             }
@@ -141,11 +141,12 @@ struct KillHarness {
         return nil
     }
 
-    static func withoutOutputDir(_ data: Data) throws -> NSDictionary {
+    static func comparableState(_ data: Data) throws -> NSDictionary {
         var state = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
         var config = state["config"] as? [String: Any] ?? [:]
         config["output_dir"] = nil
         state["config"] = config
+        state["clocks"] = nil
         return state as NSDictionary
     }
 

@@ -116,6 +116,28 @@ final class SFTTrainerTests: XCTestCase {
         assertBitwiseEqual(Array(reloaded.parameters.values.buffer), Array(straight.parameters.values.buffer))
     }
 
+    /// A resumed run's wall_time and train_time go on from its checkpoint's, and max_train_time counts
+    /// the whole run: a checkpoint that says 1,000 s were trained stops a 500 s run at the next step.
+    func testResumedClocksGoOnFromTheCheckpoint() throws {
+        try trainer(try config("clocks"), freshModel()).train(loop: quiet(stopAfter: 4))
+        let stateURL = dir.appendingPathComponent("clocks/checkpoint-4/trainer_state.json")
+        var state = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: stateURL)) as? [String: Any])
+        let written = try XCTUnwrap(state["clocks"] as? [String: Double])
+        XCTAssertGreaterThan(try XCTUnwrap(written["wall_time"]), 0)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(written["wall_time"]), try XCTUnwrap(written["train_time"]))
+        state["clocks"] = ["wall_time": 1200.0, "train_time": 1000.0]
+        try JSONSerialization.data(withJSONObject: state).write(to: stateURL)
+
+        let summary = try trainer(try config("clocks", ["max_train_time=500"]), freshModel()).train(resume: true, loop: quiet())
+        XCTAssertEqual(summary.steps, 5)
+        XCTAssertEqual(summary.stopReason, "max_train_time")
+        let last = try XCTUnwrap(String(contentsOf: dir.appendingPathComponent("clocks/metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Double] })
+        XCTAssertEqual(last["step"], 5)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(last["train_time"]), 1000)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(last["wall_time"]), 1200)
+    }
+
     /// A checkpoint whose trainer_state.json names another step than its folder, or a negative
     /// one, is refused rather than trusted.
     func testResumeRefusesAStateThatDisagreesWithItsFolder() throws {

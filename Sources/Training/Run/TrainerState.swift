@@ -15,6 +15,10 @@ public struct TrainerState: Sendable {
     public var config: [(key: String, value: SettingValue)]
     /// Numbers the trainer wants back (best accuracy so far, tokens seen, ...).
     public var counters: [String: Double]
+    /// The run's clocks when this checkpoint was written (`wall_time`, `train_time`), so a resumed run's
+    /// clocks, learning curves and max_train_time go on from them. Not part of a run's result: two equal
+    /// runs differ here.
+    public var clocks: [String: Double] = [:]
 
     public init(step: Int = 0, generators: [String: SeededGenerator] = [:], epoch: Int = 0, position: Int = 0,
                 config: [(key: String, value: SettingValue)] = [], counters: [String: Double] = [:]) {
@@ -37,6 +41,7 @@ public struct TrainerState: Sendable {
             },
             "config": Dictionary(config.map { ($0.key, $0.value.jsonObject) }, uniquingKeysWith: { a, _ in a }),
             "counters": counters,
+            "clocks": clocks,
         ]
     }
 
@@ -55,5 +60,6 @@ public struct TrainerState: Sendable {
         }
         self.init(step: step, generators: generators, epoch: epoch, position: position,
                   config: [], counters: (json["counters"] as? [String: Double]) ?? [:])
+        clocks = ((json["clocks"] as? [String: Double]) ?? [:]).filter { $0.value.isFinite && $0.value >= 0 }
     }
 }

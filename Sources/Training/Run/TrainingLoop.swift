@@ -76,8 +76,13 @@ public struct TrainingLoop {
 
         var summary = RunSummary(steps: startStep, evaluations: [], checkpoint: nil, stopReason: nil)
         // train_time is wall time minus held-out evaluation: the clock learning curves are drawn against.
+        // A resumed run's clocks go on from its checkpoint's.
         var evaluationTime = 0.0
-        func clocks() -> [String: Double] { ["wall_time": Clock.now() - start, "train_time": Clock.now() - start - evaluationTime] }
+        let wallBefore = state.clocks["wall_time"] ?? 0, trainBefore = min(state.clocks["train_time"] ?? 0, wallBefore)
+        func clocks() -> [String: Double] {
+            let now = Clock.now()
+            return ["wall_time": wallBefore + now - start, "train_time": trainBefore + now - start - evaluationTime]
+        }
         /// Evaluates; the held-out metrics with the clocks of the moment it began (or of `line`, the
         /// step's logged line they join, so a step has one line and each metric one value a step).
         func evaluate(joining line: [String: Double]?) throws -> (metrics: [String: Double], stopReason: String?)? {
@@ -133,6 +138,7 @@ public struct TrainingLoop {
             // A signal may reach the ranks at different steps: all stop at the first step any saw it.
             let signal = communicator.size > 1 ? Int(try communicator.allreduce([Double(ck_stop_signal())], .max)[0]) : Int(ck_stop_signal())
             if (step % settings.saveSteps == 0 || last || signal != 0) && main {
+                run.state.clocks = clocks()
                 let folder = try TrainingCheckpoint.save(algorithm.checkpointParts, state: run.state, outputDirectory: output,
                                                          keep: settings.saveTotalLimit, previous: summary.checkpoint)
                 summary.checkpoint = folder

@@ -51,7 +51,8 @@ public struct TrainingConfig: Sendable, Equatable {
             SettingKey("eval_file", \.evalFile, help: "JSONL rows held out for evaluation"),
             SettingKey("max_steps", \.maxSteps, help: "optimizer steps", rule: .within(1...100_000_000)),
             SettingKey("max_train_time", \.maxTrainTime, help: "end the run (with a checkpoint and an evaluation) after the step at which "
-                       + "this many seconds of training (evaluation excluded) have passed; 0: no limit. For runs compared at equal time; "
+                       + "this many seconds of training (evaluation excluded; a resumed run counts on from its checkpoint) have passed; 0: no limit. "
+                       + "For runs compared at equal time; "
                        + "the step it ends at depends on the machine", rule: .atLeast(0)),
             SettingKey("per_device_train_batch_size", \.batchSize, help: "sequences (completions) per mini-batch",
                        rule: .within(1...65_536)),

@@ -11,7 +11,7 @@ import Transformer
 struct GenerateBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
-        abstract: "Measure batched KV-cache generation (tokens/s, fraction of the FLOP peak).")
+        abstract: "Measure batched KV-cache generation (tokens/s, fraction of the FLOP peak and of the read bandwidth).")
 
     @OptionGroup var options: BenchOptions
     @Option(help: "Also measure this model (folder or .gguf), e.g. models/SmolLM2-135M-Instruct.Q4_1.gguf.") var model: String?
@@ -27,10 +27,13 @@ struct GenerateBench: ParsableCommand {
         let seconds: Double
         let gflops: Double
         let peak_ratio: Double
+        /// Bytes a decode step must read (every fp32 weight once, each row's KV cache), per second.
+        let weight_gbytes_per_second: Double
+        let bandwidth_ratio: Double
     }
 
     func run() throws {
-        let peak = MachinePeak.fmaGFLOPS()
+        let peak = MachinePeak.fmaGFLOPS(), bandwidth = MachinePeak.readBandwidthGBs()
         var rows: [Row] = []
         let tiny = DecoderModel(config: ModelPreset.tiny.config(vocabSize: 512))
         tiny.initialize(seed: 1)
@@ -52,15 +55,22 @@ struct GenerateBench: ParsableCommand {
                 let seconds = Clock.median(times)
                 let macs = m.config.forwardMACsPerToken(time: promptTokens + newTokens / 2)
                 let flops = 2 * Double(macs.matmul + macs.attention) * Double(b * (promptTokens + newTokens))
+                // The memory floor of decoding: each step streams every matrix's fp32 weights (matmul
+                // MACs per token = their element count) and each row's keys and values so far.
+                let kvBytes = 4 * 2 * m.config.layerCount * m.config.kvHeadCount * m.config.headDim * (promptTokens + newTokens / 2)
+                let bytes = Double(newTokens) * Double(4 * macs.matmul + b * kvBytes)
                 rows.append(Row(model: name, batch: b, tokens_per_second: Double(b * newTokens) / seconds, seconds: seconds,
-                                gflops: flops / seconds / 1e9, peak_ratio: flops / seconds / 1e9 / peak))
+                                gflops: flops / seconds / 1e9, peak_ratio: flops / seconds / 1e9 / peak,
+                                weight_gbytes_per_second: bytes / seconds / 1e9, bandwidth_ratio: bytes / seconds / 1e9 / bandwidth))
             }
         }
         if options.json { return try printJSON(rows) }
-        print("\(promptTokens)-token prompts, \(newTokens) new tokens per row, temperature 1 (prefill included); peak \(fixed(peak)) GFLOP/s")
+        print("\(promptTokens)-token prompts, \(newTokens) new tokens per row, temperature 1 (prefill included); peak \(fixed(peak)) GFLOP/s, "
+              + "read bandwidth \(fixed(bandwidth)) GB/s (weights and KV cache streamed once per decode step)")
         for r in rows {
             print("\(padLeft(r.model, 34))  batch \(padLeft(String(r.batch), 3))  \(padLeft(fixed(r.tokens_per_second, 0), 7)) tokens/s  "
-                  + "\(padLeft(fixed(r.gflops), 6)) GFLOP/s = \(fixed(r.peak_ratio, 3)) of peak")
+                  + "\(padLeft(fixed(r.gflops), 6)) GFLOP/s = \(fixed(r.peak_ratio, 3)) of peak  "
+                  + "\(padLeft(fixed(r.weight_gbytes_per_second), 6)) GB/s = \(fixed(r.bandwidth_ratio, 3)) of bandwidth")
         }
     }
 }
