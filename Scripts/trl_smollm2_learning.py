@@ -16,12 +16,15 @@ curve is measured afterwards with the very evaluator our runs use, outside the t
         --samples 100 -k 8 --max-new-tokens 128 --verifier reasoning_gym --use-chat-template --seed 18
 
 (`--seed 18` is the sampling seed our trainer's held-out evaluation uses for seed 1: seed + 17.) One JSON
-line per step goes to stdout and to OUT/steps.jsonl (reward, completion length, step seconds, wall).
+line per step goes to stdout and to OUT/steps.jsonl (reward, completion length, step seconds, wall), one per
+saved model to OUT/saved.jsonl (its folder and the training seconds it was saved at);
+`python3 Scripts/compare_smollm2_curves.py --ours runs/smollm2-lora --trl OUT` prints both curves side by side.
 """
 import argparse
 import json
 import os
 import re
+import resource
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
@@ -96,7 +99,10 @@ class WallClock(TrainerCallback):
         self.trainer.model.save_pretrained(folder)
         if self.opts.full:
             self.trainer.processing_class.save_pretrained(folder)
-        print(json.dumps({"saved": folder, "wall": round(self.wall, 1)}), flush=True)
+        line = json.dumps({"saved": folder, "wall": round(self.wall, 1)})
+        print(line, flush=True)
+        with open(os.path.join(self.opts.out, "saved.jsonl"), "a") as f:
+            f.write(line + "\n")
 
 
 def main():
@@ -107,7 +113,7 @@ def main():
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--save-every", type=int, default=300, help="seconds of training between saved models")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--full", action="store_true", help="full fine-tuning (lr 1e-5) instead of LoRA")
+    parser.add_argument("--full", action="store_true", help="full fine-tuning (recipes/smollm2/grpo.yaml) instead of LoRA")
     opts = parser.parse_args()
     model = os.path.abspath(opts.model)  # adapter_config.json names the base by this path
     os.makedirs(opts.out, exist_ok=True)
@@ -121,9 +127,10 @@ def main():
         from peft import LoraConfig
         peft_config = LoraConfig(r=16, lora_alpha=32, lora_dropout=0.05, target_modules="all-linear", task_type="CAUSAL_LM")
     # recipes/smollm2/grpo-lora.yaml (grpo-lora) or grpo.yaml (full), key for key.
-    args = GRPOConfig(output_dir=opts.out, per_device_train_batch_size=32, gradient_accumulation_steps=1, num_generations=8,
-                      max_completion_length=128, temperature=1.0, beta=0.0, epsilon=0.2, num_iterations=1, loss_type="dapo",
-                      learning_rate=1e-5 if opts.full else 1e-4, lr_scheduler_type="constant_with_warmup", warmup_steps=3,
+    args = GRPOConfig(output_dir=opts.out, per_device_train_batch_size=64 if opts.full else 32, gradient_accumulation_steps=1,
+                      num_generations=8, max_completion_length=128, temperature=1.0, beta=0.0, epsilon=0.2, num_iterations=1,
+                      loss_type="dapo", learning_rate=3e-6 if opts.full else 1e-4, lr_scheduler_type="constant_with_warmup",
+                      warmup_steps=5 if opts.full else 3,
                       max_steps=100_000, logging_steps=1, report_to=[], save_strategy="no", use_cpu=True, bf16=False,
                       dataloader_num_workers=0, seed=opts.seed)
     with open(os.path.join(opts.out, "steps.jsonl"), "a") as log:
@@ -134,7 +141,8 @@ def main():
         clock.save(0)
         trainer.train()
     print(json.dumps({"trl": __import__("trl").__version__, "torch": torch.__version__, "steps": trainer.state.global_step,
-                      "wall": round(clock.wall, 1)}), flush=True)
+                      "wall": round(clock.wall, 1), "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}),
+          flush=True)
 
 
 if __name__ == "__main__":

@@ -20,5 +20,8 @@ final class ProgressBarTests: XCTestCase {
         let bar = ProgressBar(total: 100, startTime: 0, isTerminal: false)
         let line = bar.line(step: 50, startStep: 0, now: 60, figures: [("loss", "0.5000")])
         XCTAssertEqual(line, "[############............] 50/100 01:00 < 01:00  loss 0.5000")
+        // A time limit 20 s away ends the run before step 100: the ETA is the limit's.
+        XCTAssertEqual(bar.line(step: 50, startStep: 0, now: 60, figures: [], timeLeft: 20), "[############............] 50/100 01:00 < 00:20  ")
+        XCTAssertEqual(bar.line(step: 50, startStep: 0, now: 60, figures: [], timeLeft: 600), "[############............] 50/100 01:00 < 01:00  ")
     }
 }

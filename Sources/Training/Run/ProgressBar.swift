@@ -24,13 +24,14 @@ public final class ProgressBar {
         isTerminal || step == total || lastShown.map { step - $0 >= every } ?? true
     }
 
-    /// The line for `step` of `total` with the given figures.
-    public func line(step: Int, startStep: Int, now: Double, figures: [(String, String)]) -> String {
+    /// The line for `step` of `total` with the given figures. `timeLeft`: seconds until a time limit
+    /// ends the run (max_train_time), when that comes before `total`.
+    public func line(step: Int, startStep: Int, now: Double, figures: [(String, String)], timeLeft: Double? = nil) -> String {
         let width = 24
         let done = total > 0 ? min(width, width * step / total) : width
         let elapsed = now - start
         let rate = Double(max(step - startStep, 1)) / max(elapsed, 1e-9)
-        let eta = Double(total - step) / rate
+        let eta = min(Double(total - step) / rate, max(0, timeLeft ?? .infinity))
         let figureText = figures.map { "\($0.0) \($0.1)" }.joined(separator: "  ")
         return "[\(String(repeating: "#", count: done))\(String(repeating: ".", count: width - done))] \(step)/\(total) "
             + "\(Self.clock(elapsed)) < \(Self.clock(eta))  \(figureText)"

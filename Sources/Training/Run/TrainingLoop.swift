@@ -121,9 +121,11 @@ public struct TrainingLoop {
                 let logged = window.flush(lastValue: Self.isLastValue)
                 line = logged
                 if showProgress {
-                    // Elapsed time and ETA in training time: evaluations do not stretch the estimate.
+                    // Elapsed time and ETA in training time: evaluations do not stretch the estimate,
+                    // and max_train_time caps it.
+                    let timeLeft = settings.maxTrainTime > 0 ? settings.maxTrainTime - (clocks()["train_time"] ?? 0) : nil
                     bar.show(bar.line(step: step, startStep: startStep, now: Clock.now() - evaluationTime,
-                                      figures: algorithm.progressFigures(logged)), step: step)
+                                      figures: algorithm.progressFigures(logged), timeLeft: timeLeft), step: step)
                 }
             }
             if (settings.evalSteps > 0 && step % settings.evalSteps == 0) || last, let evaluation = try evaluate(joining: line) {
