@@ -23,7 +23,6 @@ saved model to OUT/saved.jsonl (its folder and the training seconds it was saved
 import argparse
 import json
 import os
-import re
 import resource
 import time
 
@@ -32,22 +31,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "2")
 import reasoning_gym  # noqa: E402
 import torch  # noqa: E402
 from datasets import Dataset  # noqa: E402
-from reasoning_gym.utils import extract_answer  # noqa: E402
 from transformers import AutoTokenizer, TrainerCallback  # noqa: E402
 from trl import GRPOConfig, GRPOTrainer  # noqa: E402
 
+from make_reasoning_gym_data import extract  # noqa: E402  (the answer our reward hands to score_answer)
+
 torch.set_num_threads(2)
-NUMBER = re.compile(r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?")
 SCORERS = {}
-
-
-def extract(completion):
-    """The answer our reward hands to score_answer (Sources/Tasks/ReasoningGymAnswer.swift)."""
-    tagged = extract_answer(completion)
-    if tagged is not None:
-        return tagged
-    numbers = NUMBER.findall(completion)
-    return numbers[-1] if numbers else None
 
 
 def reasoning_gym_reward(completions, answer, source_dataset, **kw):
