@@ -29,7 +29,7 @@ public enum MachinePeak {
         let n = megabytes * 1024 * 1024 / 4 / 64 * 64
         let x = Storage(count: n)
         for i in 0..<n { x.pointer[i] = Float(i & 1023) }
-        let sums = Storage(count: pool.threadCount)
+        let sums = Storage(count: pool.threadCount)  // where each thread's sum goes, so the loads are not optimised away
         var best = 0.0
         for _ in 0..<trials {
             let start = Clock.now()

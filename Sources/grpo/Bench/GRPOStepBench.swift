@@ -171,15 +171,13 @@ struct GRPOStepBench: ParsableCommand {
         // FLOPs of the step as TRL computes it: decode (2 per MAC per generated token, over prompt +
         // completion for the prefill), reference forward (2x), policy forward + backward (6x; 4x with
         // LoRA: the frozen base takes input gradients only), on all prompt + completion tokens; LoRA's
-        // adapters add r (in + out) MACs per linear layer and token, 2x in decode, 6x in the policy
-        // pass, none in the reference (the base with adapters off). Ours shares each prompt's prefill
+        // adapters add one MAC per adapter parameter and token (A is r x in, B out x r), 2x in decode,
+        // 6x in the policy pass, none in the reference (the base with adapters off). Ours shares each prompt's prefill
         // and most of its rows in the passes, so it does less: the rate is the unshared step's work per second.
         let promptTokens = Double(prompts.reduce(0) { $0 + $1.ids.count }) / Double(prompts.count)
         let macs = config.forwardMACsPerToken(time: Int(promptTokens) + maxCompletionLength)
         let perToken = Double(macs.matmul + macs.attention)
-        let q = config.headCount * config.headDim, kv = config.kvHeadCount * config.headDim
-        let h = config.hiddenSize, ffn = config.intermediateSize
-        let adapterMACs = Double(loraR * config.layerCount * ((h + q) * 2 + (h + kv) * 2 + (h + ffn) * 3))
+        let adapterMACs = Double(policy.adapters?.parameters.count ?? 0)
         let sequenceTokens = Double(self.prompts * generations) * promptTokens + tokens
         let flops = perToken * (2 + 2 + (loraR > 0 ? 4 : 6)) * sequenceTokens + adapterMACs * (2 + 6) * sequenceTokens
         let peak = MachinePeak.fmaGFLOPS()
