@@ -194,19 +194,23 @@ public enum SafeTensorsWriter {
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         while json.count % 8 != 0 { json.append(0x20) }
-        var data = Data(capacity: 8 + json.count + offset)
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(json)
-        for (_, t) in tensors {
-            if dtype == .f32 {
-                data.append(UnsafeBufferPointer(start: t.data, count: t.count))
-            } else {
-                var half = [UInt16](repeating: 0, count: t.count)
-                for i in 0..<t.count { half[i] = bfloat16Bits(t.data[i]) }
-                half.withUnsafeBufferPointer { data.append($0) }
+        // Streamed tensor by tensor (bf16 through a 1M-value buffer): no copy of the whole file.
+        try AtomicFile.write(to: url) { sink in
+            try withUnsafeBytes(of: UInt64(json.count).littleEndian) { try sink($0) }
+            try json.withUnsafeBytes { try sink($0) }
+            var half = [UInt16](repeating: 0, count: dtype == .f32 ? 0 : 1 << 20)
+            for (_, t) in tensors {
+                if dtype == .f32 {
+                    try sink(UnsafeRawBufferPointer(start: t.data, count: t.count * itemSize))
+                    continue
+                }
+                for start in stride(from: 0, to: t.count, by: half.count) {
+                    let n = min(half.count, t.count - start)
+                    for i in 0..<n { half[i] = bfloat16Bits(t.data[start + i]) }
+                    try half.withUnsafeBytes { try sink(UnsafeRawBufferPointer(rebasing: $0[0..<(n * itemSize)])) }
+                }
             }
         }
-        try AtomicFile.write(data, to: url)
     }
 
     /// fp32 -> bf16 bits, round to nearest even (NaN stays NaN).

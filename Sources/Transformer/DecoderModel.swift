@@ -198,15 +198,16 @@ public final class DecoderModel {
         tape.linear(hidden, lmHead)
     }
 
-    /// Log-probabilities of `targets` at the given flat positions (into B*T) and the entropies there,
-    /// at a temperature, through the fused op: only those rows reach the LM head.
+    /// Log-probabilities of `targets` at the given flat positions (into B*T) and the entropies there
+    /// (not differentiable: the trainers log them), at a temperature, through the fused LM-head op:
+    /// only those rows reach the LM head, a chunk at a time, so no (R, V) logits are ever held.
     ///
     /// - returns: logprob (R), entropy (R) for the R positions.
     public func tokenLogprobs(_ tape: Tape, _ batch: Batch, positions: [Int], targets: [Int32], temperature: Float = 1)
         -> (logprob: Tensor, entropy: Tensor) {
         let hidden = hiddenStates(tape, batch)  // (B, T, C)
         let picked = tape.gatherRows(hidden, rows: positions)  // (R, C)
-        return tape.tokenLogprob(logits: logits(tape, hidden: picked), targets: targets, temperature: temperature)
+        return tape.tokenLogprob(hidden: picked, weight: lmHead, targets: targets, temperature: temperature)
     }
 
     /// The score head's outputs (R, N) at the given flat positions (into B*T) of a

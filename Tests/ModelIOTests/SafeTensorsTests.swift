@@ -57,6 +57,28 @@ final class SafeTensorsTests: XCTestCase {
         XCTAssertEqual(SafeTensorsWriter.bfloat16Bits(Float(bitPattern: 0x3F81_8000)), 0x3F82, "tie rounds to even")
     }
 
+    /// Files are streamed tensor by tensor (bf16 through a buffer of 2^20 values): a tensor longer
+    /// than that buffer keeps every value's rounding, and a write that fails part-way leaves
+    /// neither the file nor its temporary behind.
+    func testStreamedWritesAcrossTheBufferAndFailures() throws {
+        var rng = SeededGenerator(seed: 5)
+        let long = rng.normal([(1 << 20) + 37]), short = rng.normal([3])
+        let url = dir.appendingPathComponent("long.safetensors")
+        try SafeTensorsWriter.write([("short", short), ("long", long)], to: url, dtype: .bf16)
+        let read = try SafeTensorsFile(url: url)
+        let bits = try read.tensor("long").values.map { UInt16($0.bitPattern >> 16) }
+        XCTAssertEqual(bits, long.values.map(SafeTensorsWriter.bfloat16Bits), "every value rounded once, in order")
+        XCTAssertEqual(try read.tensor("short").values.map { UInt16($0.bitPattern >> 16) }, short.values.map(SafeTensorsWriter.bfloat16Bits))
+
+        struct Interrupted: Error {}
+        let failed = dir.appendingPathComponent("failed.bin")
+        XCTAssertThrowsError(try AtomicFile.write(to: failed) { sink in
+            try [UInt8](repeating: 1, count: 100).withUnsafeBytes { try sink($0) }
+            throw Interrupted()
+        }) { error in XCTAssertTrue(error is ModelIOError && "\(error)".contains("failed.bin"), "\(error)") }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["long.safetensors"])
+    }
+
     func testReadsF16() throws {
         // 1.0, -2.0, 0.5, 65504 (max half), a subnormal 2^-24
         let halves: [UInt16] = [0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001]

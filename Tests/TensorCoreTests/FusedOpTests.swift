@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import TensorCore
 
 /// The fused ops against the op-by-op compositions they stand for: the same values and gradients
@@ -120,6 +121,36 @@ final class FusedOpTests: XCTestCase {
                 [tape.attention(q: q, k: k, v: v, keyMask: mask, output: LinearWeights(w, bias: bias), recomputeAttended: recompute)]
             }
             assertSame(inputs, fused, composition, "attention with output, recompute \(recompute)")
+        }
+    }
+
+    /// The LM-head form of tokenLogprob against linear + tokenLogprob: the same logprobs and
+    /// entropies to the bit (the same products and kernels, a chunk of rows at a time); gradients
+    /// within float rounding, as backward sums the head's gradient chunk by chunk and a frozen head
+    /// takes d hidden from sum_j p_j W_j instead of the (R, V) product. Trained and frozen heads,
+    /// one chunk, several, and chunks of one row.
+    func testTokenLogprobThroughTheHeadIsItsComposition() {
+        let (rows, width, vocab, temperature): (Int, Int, Int, Float) = (37, 24, 300, 0.8)
+        for (frozen, chunk) in [(false, 5), (true, 5), (false, nil), (true, nil), (true, 1)] as [(Bool, Int?)] {
+            let hidden = tensor([rows, width]), weight = tensor([vocab, width], std: 0.3, requiresGrad: !frozen)
+            let targets = (0..<rows).map { _ in Int32(rng.nextInt(below: vocab)) }
+            func run(fused: Bool, recording: Bool = true) -> (values: [Float], gradients: [Float]) {
+                for x in [hidden, weight] { x.grad?.zero() }
+                let tape = Tape(recording: recording)
+                let r = fused ? tape.tokenLogprob(hidden: hidden, weight: weight, targets: targets, temperature: temperature, chunkRows: chunk)
+                              : tape.tokenLogprob(logits: tape.linear(hidden, weight), targets: targets, temperature: temperature)
+                var seeds = SeededGenerator(seed: 9)
+                if recording { tape.backward([r.logprob], seeds: [(0..<rows).map { _ in Float(seeds.nextNormal()) }]) }
+                if fused { XCTAssertFalse(r.entropy.requiresGrad, "the entropy is not differentiable unless asked") }
+                return (r.logprob.values + r.entropy.values, hidden.gradValues + weight.gradValues)
+            }
+            let label = "frozen \(frozen), chunk \(chunk.map(String.init) ?? "default")"
+            let (fused, composition) = (run(fused: true), run(fused: false))
+            XCTAssertEqual(fused.values.map(\.bitPattern), composition.values.map(\.bitPattern), "\(label): logprob, entropy")
+            XCTAssertEqual(run(fused: true, recording: false).values.map(\.bitPattern), composition.values.map(\.bitPattern),
+                           "\(label): on an inference tape")
+            XCTAssertTrue(fused.gradients.contains { $0 != 0 }, "\(label): gradients reached the inputs")
+            assertClose(fused.gradients, composition.gradients, tolerance: 1e-5, "\(label): gradients of hidden and head")
         }
     }
 }

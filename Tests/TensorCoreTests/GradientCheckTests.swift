@@ -145,6 +145,29 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 
+    /// The LM-head form over several chunks: head and hidden trained (backward recomputes each
+    /// chunk's logits; entropy differentiable and not) and the head frozen (LoRA's path: d hidden
+    /// from the expected head row kept by the forward).
+    func testTokenLogprobThroughTheHeadInChunks() {
+        for temperature: Float in [1, 0.7] {
+            let (n, width, vocab) = (dim(3...8), dim(2...9), dim(2...40))
+            let hidden = leaf([n, width]), weight = leaf([vocab, width])
+            let frozen = Tensor(shape: weight.shape, values: weight.values)
+            let targets = (0..<n).map { _ in Int32(rng.nextInt(below: vocab)) }
+            check.run("tokenLogprob(hidden:weight:) T=\(temperature) \(hidden.shape) \(weight.shape)", inputs: [hidden, weight]) { tape, x in
+                let r = tape.tokenLogprob(hidden: x[0], weight: x[1], targets: targets, temperature: temperature,
+                                          entropyGradient: true, chunkRows: 2)
+                return [r.logprob, r.entropy]
+            }
+            check.run("tokenLogprob(hidden:weight:) logprob only T=\(temperature)", inputs: [hidden, weight]) { tape, x in
+                [tape.tokenLogprob(hidden: x[0], weight: x[1], targets: targets, temperature: temperature, chunkRows: 3).logprob]
+            }
+            check.run("tokenLogprob(hidden:weight:) frozen head T=\(temperature)", inputs: [hidden]) { tape, x in
+                [tape.tokenLogprob(hidden: x[0], weight: frozen, targets: targets, temperature: temperature, chunkRows: 2).logprob]
+            }
+        }
+    }
+
     /// The checker itself must catch a wrong gradient: an op whose backward claims 3x while its
     /// forward computes 2x is reported.
     func testCheckerRejectsAWrongBackward() {

@@ -94,3 +94,91 @@ extension Tape {
         return (logprob, entropy)
     }
 }
+
+// Legend (the LM-head form): R rows, C hidden width, V vocabulary, K rows of logits per chunk.
+
+extension Tape {
+    /// Floats of logits alive at once in `tokenLogprob(hidden:weight:...)`: 32 MB, 170 rows at
+    /// SmolLM2's 49,152-token vocabulary.
+    static let logitChunkFloats = 1 << 23
+
+    /// `tokenLogprob(logits: linear(hidden, weight), ...)` without ever holding the (R, V) logits or
+    /// their gradient: rows pass through the LM head K at a time, one (K, V) chunk alive.
+    ///
+    /// Backward, when `weight` takes a gradient (full fine-tuning) or the entropy is differentiable,
+    /// recomputes each chunk's logits (one more LM-head product) and runs the composition's
+    /// backward on it. When neither (a frozen head, as with LoRA), the forward keeps each row's
+    /// expected head row sum_j p_j W_j (R, C) and backward needs no product:
+    ///
+    ///     d hidden_r = (g_r / temp) (W_{t_r} - sum_j p_j W_j)
+    ///
+    /// - hidden: (R, C); weight: (V, C); targets: one id in 0..<V per row.
+    /// - entropyGradient: whether the entropy is differentiable (the trainers only log it).
+    /// - chunkRows: K, by default as many rows as fit `logitChunkFloats`.
+    /// - returns: logprob (R) and entropy (R), each shaped like hidden without its last dimension.
+    public func tokenLogprob(hidden: Tensor, weight: Tensor, targets: [Int32], temperature: Float = 1,
+                             entropyGradient: Bool = false, chunkRows: Int? = nil) -> (logprob: Tensor, entropy: Tensor) {
+        checkLinear(hidden, weight, nil)
+        let (rows, width, vocab) = (hidden.rows, hidden.lastDim, weight.shape[0])
+        checkShapes(targets.count == rows, "tokenLogprob", "\(targets.count) targets for hidden \(hidden.shape)")
+        checkShapes(temperature > 0, "tokenLogprob", "temperature must be > 0, got \(temperature)")
+        if let bad = targets.first(where: { $0 < 0 || Int($0) >= vocab }) {
+            preconditionFailure("tokenLogprob: target \(bad) outside the vocabulary of \(vocab)")
+        }
+        let chunk = max(1, min(rows, chunkRows ?? Self.logitChunkFloats / max(vocab, 1)))
+        let rowShape = Array(hidden.shape.dropLast())
+        let logprob = output(rowShape, [hidden, weight])
+        let entropy = entropyGradient ? output(rowShape, [hidden, weight]) : Tensor(shape: rowShape, storage: Storage(uninitializedCount: rows))
+        let logZ = Storage(count: rows)
+        let frozenHead = logprob.requiresGrad && !weight.requiresGrad && !entropyGradient
+        let expected = frozenHead ? Storage(uninitializedCount: rows * width) : nil  // (R, C): sum_j p_j W_j
+        let logits = Storage(uninitializedCount: chunk * vocab)  // (K, V)
+        targets.withUnsafeBufferPointer { t in
+            for start in stride(from: 0, to: rows, by: chunk) {
+                let n = min(chunk, rows - start)
+                LinearKernel.forward(logits.pointer, hidden.data + start * width, weight.data, nil, rows: n, in: width, out: vocab)
+                TokenLogprobKernel.forward(logprob.data + start, entropy.data + start, logZ.pointer + start, logits.pointer,
+                                           t.baseAddress! + start, rows: n, vocab: vocab, temperature: temperature)
+                guard let expected else { continue }
+                // p (K, V) in place of the logits, then sum_j p_j W_j = p W (K, C).
+                for r in 0..<n {
+                    let z = logits.pointer + r * vocab
+                    _ = FastMath.expSum(z, z, scale: 1 / temperature, shift: logZ.pointer[start + r], count: vocab)
+                }
+                GEMM.sgemm(transA: false, transB: false, m: n, n: width, k: vocab, a: logits.pointer, lda: vocab,
+                           b: weight.data, ldb: width, c: expected.pointer + start * width, ldc: width)
+            }
+        }
+        if let expected {
+            record(logprob) { dLogprob in
+                // d hidden_r += (g_r / temp) (W_{t_r} - expected_r)
+                let dh = hidden.ensureGrad().pointer, inv = 1 / temperature
+                for r in 0..<rows {
+                    let g = inv * dLogprob.pointer[r]
+                    if g == 0 { continue }
+                    let w = weight.data + Int(targets[r]) * width, e = expected.pointer + r * width, d = dh + r * width
+                    for c in 0..<width { d[c] += g * (w[c] - e[c]) }
+                }
+            }
+            return (logprob, entropy)
+        }
+        record([logprob, entropy]) { grads in
+            let dLogits = Storage(count: chunk * vocab)  // (K, V)
+            let dh = Tape.gradient(hidden), dw = Tape.gradient(weight)
+            targets.withUnsafeBufferPointer { t in
+                for start in stride(from: 0, to: rows, by: chunk) {
+                    let n = min(chunk, rows - start)
+                    LinearKernel.forward(logits.pointer, hidden.data + start * width, weight.data, nil, rows: n, in: width, out: vocab)
+                    if start > 0 { dLogits.pointer.update(repeating: 0, count: n * vocab) }
+                    TokenLogprobKernel.backward(dLogits.pointer, dLogprob: grads[0].map { UnsafePointer($0.pointer + start) },
+                                                dEntropy: grads[1].map { UnsafePointer($0.pointer + start) }, logits.pointer,
+                                                t.baseAddress! + start, logZ.pointer + start, entropy.data + start,
+                                                rows: n, vocab: vocab, temperature: temperature)
+                    LinearKernel.backward(dx: dh.map { $0 + start * width }, dw: dw, db: nil, dLogits.pointer,
+                                          hidden.data + start * width, weight.data, rows: n, in: width, out: vocab)
+                }
+            }
+        }
+        return (logprob, entropy)
+    }
+}
