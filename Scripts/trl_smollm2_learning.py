@@ -119,7 +119,7 @@ def main():
     # recipes/smollm2/grpo-lora.yaml (grpo-lora) or grpo.yaml (full), key for key.
     args = GRPOConfig(output_dir=opts.out, per_device_train_batch_size=64 if opts.full else 32, gradient_accumulation_steps=1,
                       num_generations=8, max_completion_length=128, temperature=1.0, beta=0.0, epsilon=0.2, num_iterations=1,
-                      loss_type="dapo", learning_rate=3e-6 if opts.full else 1e-4, lr_scheduler_type="constant_with_warmup",
+                      loss_type="dapo", learning_rate=5e-6 if opts.full else 1e-4, lr_scheduler_type="constant_with_warmup",
                       warmup_steps=5 if opts.full else 3,
                       max_steps=100_000, logging_steps=1, report_to=[], save_strategy="no", use_cpu=True, bf16=False,
                       dataloader_num_workers=0, seed=opts.seed)
