@@ -106,9 +106,10 @@ extension Tape {
     /// their gradient: rows pass through the LM head K at a time, one (K, V) chunk alive.
     ///
     /// Backward, when `weight` takes a gradient (full fine-tuning) or the entropy is differentiable,
-    /// recomputes each chunk's logits (one more LM-head product) and runs the composition's
-    /// backward on it. When neither (a frozen head, as with LoRA), the forward keeps each row's
-    /// expected head row sum_j p_j W_j (R, C) and backward needs no product:
+    /// recomputes each chunk's logits but the last (one more LM-head product, none when one chunk
+    /// holds every row) and runs the composition's backward on it. When neither (a frozen head, as
+    /// with LoRA), the forward keeps each row's expected head row sum_j p_j W_j (R, C) and backward
+    /// needs no product:
     ///
     ///     d hidden_r = (g_r / temp) (W_{t_r} - sum_j p_j W_j)
     ///
@@ -128,7 +129,8 @@ extension Tape {
         let chunk = max(1, min(rows, chunkRows ?? Self.logitChunkFloats / max(vocab, 1)))
         let rowShape = Array(hidden.shape.dropLast())
         let logprob = output(rowShape, [hidden, weight])
-        let entropy = entropyGradient ? output(rowShape, [hidden, weight]) : Tensor(shape: rowShape, storage: Storage(uninitializedCount: rows))
+        let entropy = entropyGradient ? output(rowShape, [hidden, weight])
+                                      : Tensor(shape: rowShape, storage: Storage(uninitializedCount: rows))
         let logZ = Storage(count: rows)
         let frozenHead = logprob.requiresGrad && !weight.requiresGrad && !entropyGradient
         let expected = frozenHead ? Storage(uninitializedCount: rows * width) : nil  // (R, C): sum_j p_j W_j
@@ -165,11 +167,15 @@ extension Tape {
         record([logprob, entropy]) { grads in
             let dLogits = Storage(count: chunk * vocab)  // (K, V)
             let dh = Tape.gradient(hidden), dw = Tape.gradient(weight)
+            // Last chunk first: its logits are still in the buffer (all of them when one chunk holds every row).
+            let last = (rows - 1) / chunk * chunk
             targets.withUnsafeBufferPointer { t in
-                for start in stride(from: 0, to: rows, by: chunk) {
+                for start in stride(from: last, through: 0, by: -chunk) {
                     let n = min(chunk, rows - start)
-                    LinearKernel.forward(logits.pointer, hidden.data + start * width, weight.data, nil, rows: n, in: width, out: vocab)
-                    if start > 0 { dLogits.pointer.update(repeating: 0, count: n * vocab) }
+                    if start != last {
+                        LinearKernel.forward(logits.pointer, hidden.data + start * width, weight.data, nil, rows: n, in: width, out: vocab)
+                        dLogits.pointer.update(repeating: 0, count: n * vocab)
+                    }
                     TokenLogprobKernel.backward(dLogits.pointer, dLogprob: grads[0].map { UnsafePointer($0.pointer + start) },
                                                 dEntropy: grads[1].map { UnsafePointer($0.pointer + start) }, logits.pointer,
                                                 t.baseAddress! + start, logZ.pointer + start, entropy.data + start,
