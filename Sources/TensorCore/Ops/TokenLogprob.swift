@@ -70,11 +70,7 @@ extension Tape {
     public func tokenLogprob(logits: Tensor, targets: [Int32], temperature: Float = 1)
         -> (logprob: Tensor, entropy: Tensor) {
         let (rows, vocab) = (logits.rows, logits.lastDim)
-        checkShapes(targets.count == rows, "tokenLogprob", "\(targets.count) targets for logits \(logits.shape)")
-        checkShapes(temperature > 0, "tokenLogprob", "temperature must be > 0, got \(temperature)")
-        if let bad = targets.first(where: { $0 < 0 || Int($0) >= vocab }) {
-            preconditionFailure("tokenLogprob: target \(bad) outside the vocabulary of \(vocab)")
-        }
+        checkTokenLogprob(targets, rows: rows, of: "logits \(logits.shape)", vocab: vocab, temperature: temperature)
         let rowShape = Array(logits.shape.dropLast())
         let logprob = output(rowShape, [logits]), entropy = output(rowShape, [logits])
         let logZ = Storage(count: rows)
@@ -92,6 +88,18 @@ extension Tape {
             }
         }
         return (logprob, entropy)
+    }
+}
+
+extension Tape {
+    /// Checks both forms' arguments: one target in 0..<V per row, a positive temperature (targets
+    /// come from the tokenizer, so a bad one is a programming error).
+    func checkTokenLogprob(_ targets: [Int32], rows: Int, of what: @autoclosure () -> String, vocab: Int, temperature: Float) {
+        checkShapes(targets.count == rows, "tokenLogprob", "\(targets.count) targets for \(what())")
+        checkShapes(temperature > 0, "tokenLogprob", "temperature must be > 0, got \(temperature)")
+        if let bad = targets.first(where: { $0 < 0 || Int($0) >= vocab }) {
+            preconditionFailure("tokenLogprob: target \(bad) outside the vocabulary of \(vocab)")
+        }
     }
 }
 
@@ -121,11 +129,7 @@ extension Tape {
                              entropyGradient: Bool = false, chunkRows: Int? = nil) -> (logprob: Tensor, entropy: Tensor) {
         checkLinear(hidden, weight, nil)
         let (rows, width, vocab) = (hidden.rows, hidden.lastDim, weight.shape[0])
-        checkShapes(targets.count == rows, "tokenLogprob", "\(targets.count) targets for hidden \(hidden.shape)")
-        checkShapes(temperature > 0, "tokenLogprob", "temperature must be > 0, got \(temperature)")
-        if let bad = targets.first(where: { $0 < 0 || Int($0) >= vocab }) {
-            preconditionFailure("tokenLogprob: target \(bad) outside the vocabulary of \(vocab)")
-        }
+        checkTokenLogprob(targets, rows: rows, of: "hidden \(hidden.shape)", vocab: vocab, temperature: temperature)
         let chunk = max(1, min(rows, chunkRows ?? Self.logitChunkFloats / max(vocab, 1)))
         let rowShape = Array(hidden.shape.dropLast())
         let logprob = output(rowShape, [hidden, weight])
