@@ -37,7 +37,11 @@ public struct CodeReward: Reward {
         guard completions.count == columns.count else {
             throw RewardError.columnCountMismatch(reward: name, completions: completions.count, columns: columns.count)
         }
-        let plans = zip(completions, columns).map { completion, row in CodeTests.plan(completion: completion, row: row, kind: kind) }
+        // One marker for the batch, so equal completions of a row make equal programs (run once).
+        let marker = CodeTests.nonce()
+        let plans = zip(completions, columns).map { completion, row in
+            CodeTests.plan(completion: completion, row: row, kind: kind, marker: marker)
+        }
         let results = sandbox.runBatch(plans.flatMap(\.jobs))
         var offset = 0
         return plans.map { plan in
@@ -72,8 +76,8 @@ public enum CodeTests {
         return lines
     }
 
-    /// A fresh random marker for a harness's result line.
-    static func nonce() -> String { UUID().uuidString.replacingOccurrences(of: "-", with: "") }
+    /// A fresh random marker for a harness's result line (the program cannot print it by chance).
+    public static func nonce() -> String { UUID().uuidString.replacingOccurrences(of: "-", with: "") }
 
     /// The program of a completion: its last code block; for a HumanEval row (`test`, `entry_point`),
     /// a block that does not define the entry point, or a completion without a block, continues the
@@ -85,7 +89,8 @@ public enum CodeTests {
         return prompt + (block ?? completion)
     }
 
-    public static func plan(completion: String, row: [String: JSONValue], kind: CodeReward.Kind) -> Plan {
+    /// How `completion` is run and scored; `marker` starts the assert harness's result line.
+    public static func plan(completion: String, row: [String: JSONValue], kind: CodeReward.Kind, marker: String = nonce()) -> Plan {
         guard let code = program(completion: completion, row: row) else { return Plan(jobs: []) { _ in 0 } }
         if kind == .runs { return Plan(jobs: [(code, "")]) { $0.first?.succeeded == true ? 1 : 0 } }
         let binary = kind == .testsBinary
@@ -100,7 +105,6 @@ public enum CodeTests {
             }
         }
         if let asserts = row["tests"]?.arrayValue?.compactMap(\.stringValue), !asserts.isEmpty {
-            let marker = nonce()
             let literal = asserts.map { "'" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
                 .replacingOccurrences(of: "\n", with: "\\n") + "'" }.joined(separator: ", ")
             let harness = code + "\n\n" + """

@@ -37,6 +37,17 @@ final class CodeRewardTests: XCTestCase {
         XCTAssertEqual(try CodeReward(.tests, sandbox: s).score(completions: [good], columns: [[:]]), [nil], "no tests: cannot judge")
     }
 
+    /// Equal completions of one row make one program that runs once (a group's repeats cost nothing):
+    /// a coin flipped from os.urandom comes out the same for all twelve copies (separate runs would
+    /// agree with probability 2^-11).
+    func testEqualCompletionsOfARowRunOnce() throws {
+        let s = try sandbox()
+        let coin = "```python\nimport os\nR = os.urandom(1)[0] % 2\n```"
+        let row: [String: JSONValue] = ["tests": ["assert R == 0"]]
+        let scores = try CodeReward(.tests, sandbox: s).score(completions: Array(repeating: coin, count: 12), columns: Array(repeating: row, count: 12))
+        XCTAssertEqual(Set(scores).count, 1, "\(scores)")
+    }
+
     /// Every generated code problem's reference solution passes its own hidden tests when Python runs
     /// them: the expected values computed in Swift follow Python's semantics.
     func testCodeTaskSolutionsPassTheirTestsInPython() throws {

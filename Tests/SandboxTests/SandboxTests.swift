@@ -39,6 +39,7 @@ final class SandboxTests: XCTestCase {
         XCTAssertEqual(results[0].stdout, "cba\n")
         XCTAssertEqual(results[1].status, .exited(1))
         XCTAssertEqual(results[1].lastErrorLine, "KeyError: 'k'")
+        XCTAssertTrue(results[1].stderr.contains("raise KeyError('k')"), "the traceback shows the program's line: \(results[1].stderr)")
         XCTAssertTrue([.timedOut, .signaled(SIGXCPU), .signaled(SIGKILL)].contains(results[2].status), "\(results[2].status)")
         XCTAssertEqual(results[3].status, .outputLimit)
         XCTAssertEqual(results[4].status, .exited(4))
