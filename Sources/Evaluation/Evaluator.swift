@@ -76,7 +76,8 @@ public struct Evaluator {
     /// `record` sees, for each prompt (its index), the texts (greedy first, then the k samples) and
     /// their verdicts.
     public func run(prompts: [[Int32]], columns: [[String: JSONValue]], k: Int, temperature: Float, maxNewTokens: Int,
-                    seed: UInt64, batch: Int = 64, record: ((Int, [String], [Bool?]) -> Void)? = nil) -> EvaluationReport {
+                    seed: UInt64, batch: Int = 64, record: ((Int, [String], [Bool?]) -> Void)? = nil,
+                    progress: ((_ problemsDone: Int) -> Void)? = nil) -> EvaluationReport {
         let generator = Generator(model: model, detokenize: decode)
         var rng = SeededGenerator(seed: seed)
         var greedy = 0.0, pass1 = 0.0, passK = 0.0, majK = 0.0, total = 0.0, alsoCounts: [String: Double] = [:]
@@ -104,6 +105,7 @@ public struct Evaluator {
                 passK += Self.passAtK(n: k, c: correct, k: k)
                 majK += majorityIsCorrect(Array(samples[(n * k)..<((n + 1) * k)].map(\.text)), Array(sampleVerdicts), columns[row]) ? 1 : 0
             }
+            progress?(range.upperBound)
         }
         let count = Double(max(prompts.count, 1))
         return EvaluationReport(problems: prompts.count, k: k, greedy: greedy / count, pass1: pass1 / count,

@@ -123,7 +123,7 @@ public final class GRPOTrainer: TrainingAlgorithm {
     /// Held-out greedy accuracy, pass@1, pass@k and maj@k (k = eval_num_samples).
     public func evaluate(_ run: TrainingRun) throws -> HeldOutEvaluation? {
         heldOut?.evaluate(step: run.state.step, k: config.evalNumSamples, temperature: config.evalTemperature ?? config.rollout.temperature,
-                          maxNewTokens: config.rollout.maxCompletionLength, seed: config.training.seed)
+                          maxNewTokens: config.rollout.maxCompletionLength, seed: config.training.seed, log: run.log)
     }
 
     // MARK: - Policy pass and update

@@ -111,7 +111,7 @@ public final class PPOTrainer: TrainingAlgorithm {
 
     public func evaluate(_ run: TrainingRun) throws -> HeldOutEvaluation? {
         heldOut?.evaluate(step: run.state.step, k: config.evalNumSamples, temperature: config.evalTemperature ?? config.temperature,
-                          maxNewTokens: config.responseLength, seed: config.training.seed)
+                          maxNewTokens: config.responseLength, seed: config.training.seed, log: run.log)
     }
 
     /// Logits are divided by this (TRL's temperature + 1e-7).

@@ -47,7 +47,9 @@ struct HeldOutSet {
         columns = prompts.map(\.columns)
     }
 
-    func evaluate(step: Int, k: Int, temperature: Double, maxNewTokens: Int, seed: Int) -> HeldOutEvaluation {
+    /// Logs a line first: an evaluation of a real model can take minutes.
+    func evaluate(step: Int, k: Int, temperature: Double, maxNewTokens: Int, seed: Int, log: (String) -> Void) -> HeldOutEvaluation {
+        log("step \(step): evaluating \(prompts.count) held-out problems (greedy and \(k) samples each)")
         let report = evaluator.run(prompts: prompts, columns: columns, k: k, temperature: Float(temperature), maxNewTokens: maxNewTokens,
                                    seed: UInt64(bitPattern: Int64(seed)) &+ 17)
         return HeldOutEvaluation(metrics: report.metrics, summary: String(

@@ -1,14 +1,18 @@
 import Foundation
 
 /// A one-line console progress bar with ETA and the main figures, redrawn in place on a terminal
-/// and otherwise printed once at least `every` steps (a twentieth of the run) have passed since the
-/// last printed line, and at the end, so logs stay short.
+/// and otherwise printed once at least `every` steps (a twentieth of the run) or a minute have
+/// passed since the last printed line, and at the end, so logs stay short and a slow run (a real
+/// model's steps take half a minute, a time limit may end it long before a twentieth) still shows
+/// where it is.
 public final class ProgressBar {
     public let total: Int
     let start: Double
     let isTerminal: Bool
     let every: Int
-    private var lastShown: Int?
+    /// Seconds after which a line is printed off a terminal whatever the steps.
+    let secondsBetweenLines = 60.0
+    private var lastShown: (step: Int, time: Double)?
     /// A terminal line drawn without its newline yet.
     private var open = false
 
@@ -19,9 +23,10 @@ public final class ProgressBar {
         every = max(1, total / 20)
     }
 
-    /// Whether `show` prints the line of `step` (always on a terminal).
-    public func shows(step: Int) -> Bool {
-        isTerminal || step == total || lastShown.map { step - $0 >= every } ?? true
+    /// Whether `show` prints the line of `step` offered at `time` (seconds of a monotonic clock;
+    /// always on a terminal).
+    public func shows(step: Int, at time: Double = ProcessInfo.processInfo.systemUptime) -> Bool {
+        isTerminal || step == total || lastShown.map { step - $0.step >= every || time - $0.time >= secondsBetweenLines } ?? true
     }
 
     /// The line for `step` of `total` with the given figures. `timeLeft`: seconds until a time limit
@@ -38,9 +43,9 @@ public final class ProgressBar {
     }
 
     /// Prints the line of `step` (in place on a terminal).
-    public func show(_ line: @autoclosure () -> String, step: Int) {
-        guard shows(step: step) else { return }
-        lastShown = step
+    public func show(_ line: @autoclosure () -> String, step: Int, at time: Double = ProcessInfo.processInfo.systemUptime) {
+        guard shows(step: step, at: time) else { return }
+        lastShown = (step, time)
         if isTerminal {
             print("\r\u{1B}[2K" + line(), terminator: step == total ? "\n" : "")
             open = step != total

@@ -36,6 +36,9 @@ struct PPOStepBench: ParsableCommand {
         let split: [String: Double]
         let completion_tokens_per_second: Double
         let peak_rss_mb: Double
+        /// GFLOP/s of the update's policy and value passes (time/policy), and that over the FMA peak.
+        let update_gflops: Double
+        let update_peak_ratio: Double
         var trl: TRLPeer.Report?
         var speedup_vs_trl: Double?
         var rss_ratio_vs_trl: Double?
@@ -83,8 +86,17 @@ struct PPOStepBench: ParsableCommand {
         func median(_ key: String) -> Double { Clock.median(rows.compactMap { $0[key] }) }
         let stepTime = median("step_time")
         let keys = ["time/generate", "time/reward", "time/reference", "time/value", "time/policy", "time/optimizer"]
+        // The update's passes: per epoch, forward + backward (3x the forward's MACs, 2 FLOPs each) of the
+        // policy and the value model over every prompt + response token, the policy's LM head on the
+        // response tokens only; attention at the full row length (an upper bound: it is causal).
+        let responseTokens = median("completion_tokens"), rowTokens = 64 * 20 + responseTokens
+        let macs = config.forwardMACsPerToken(time: 20 + 32), head = Double(config.vocabSize * config.hiddenSize)
+        let body = Double(macs.matmul + macs.attention) - head
+        let updateFLOPs = 4 * 2 * 3 * (2 * body * rowTokens + head * responseTokens)
+        let updateGFLOPS = updateFLOPs / median("time/policy") / 1e9
         var report = Report(median_step_seconds: stepTime, split: Dictionary(uniqueKeysWithValues: keys.map { ($0, median($0)) }),
-                            completion_tokens_per_second: median("completion_tokens") / stepTime, peak_rss_mb: Double(Clock.peakRSS()) / 1_048_576)
+                            completion_tokens_per_second: median("completion_tokens") / stepTime, peak_rss_mb: Double(Clock.peakRSS()) / 1_048_576,
+                            update_gflops: updateGFLOPS, update_peak_ratio: updateGFLOPS / MachinePeak.fmaGFLOPS())
         if trl {
             let theirs = try TRLPeer.run(python: python, script: trlScript, arguments: ["--steps", String(steps), "--warmup", String(warmup)])
             report.trl = theirs
@@ -97,6 +109,8 @@ struct PPOStepBench: ParsableCommand {
         print(String(format: "median %.3f s/update over %d: ", stepTime, steps)
               + keys.map { "\($0.dropFirst(5)) \(String(format: "%.3f", report.split[$0] ?? 0))" }.joined(separator: ", "))
         print(String(format: "%.0f completion tokens/s; peak RSS %.0f MB", report.completion_tokens_per_second, report.peak_rss_mb))
+        print(String(format: "the 4 epochs' policy and value passes: %.1f GFLOP in %.3f s = %.0f GFLOP/s, %.2f of the FMA peak",
+                     updateFLOPs / 1e9, median("time/policy"), report.update_gflops, report.update_peak_ratio))
         if let theirs = report.trl, let speedup = report.speedup_vs_trl, let rss = report.rss_ratio_vs_trl {
             print("TRL \(theirs.trl) (torch \(theirs.torch)), same settings, same machine: "
                   + String(format: "median %.3f s/update; peak RSS %.0f MB", theirs.median_step_seconds, theirs.peak_rss_mb)

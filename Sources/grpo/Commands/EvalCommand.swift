@@ -3,6 +3,7 @@ import Evaluation
 import Foundation
 import Rewards
 import Tasks
+import TensorCore
 import Tracking
 import Training
 
@@ -63,8 +64,10 @@ struct Eval: ParsableCommand {
         let also = verifierName == "code" ? ["executable": try AnswerVerifiers.named("code_runs")] : [:]
         let evaluator = Evaluator(model: bundle.model, decode: { codec.decode($0) }, eosTokenIDs: codec.eosTokenIDs, verifier: check, also: also)
         var written: [[String: JSONLine]] = []
+        // Progress with ETA (a real model's evaluation takes minutes); not with --json, whose stdout is one object.
+        let bar = ProgressBar(total: prompts.count, startTime: Clock.now())
         let report = evaluator.run(prompts: prompts.map(\.ids), columns: prompts.map(\.columns), k: k, temperature: Float(temperature),
-                                   maxNewTokens: maxNewTokens, seed: UInt64(seed)) { row, texts, verdicts in
+                                   maxNewTokens: maxNewTokens, seed: UInt64(seed), record: { row, texts, verdicts in
             guard samplesOut != nil else { return }
             let columns = prompts[prompts.startIndex + row].columns
             for (i, (text, verdict)) in zip(texts, verdicts).enumerated() {
@@ -75,7 +78,9 @@ struct Eval: ParsableCommand {
                                 // HumanEval's harness runs prompt + completion: the program without the prompt.
                                 "completion": .string(program.map { $0.hasPrefix(prompt) ? String($0.dropFirst(prompt.count)) : $0 } ?? text)])
             }
-        }
+        }, progress: { done in
+            if !json { bar.show(bar.line(step: done, startStep: 0, now: Clock.now(), figures: [("problems", "evaluated")]), step: done) }
+        })
         if let samplesOut {
             let log = try StepLog(url: URL(fileURLWithPath: samplesOut), resumingAt: nil)
             try log.append(written)
