@@ -34,6 +34,16 @@ void ck_line_buffer_stdout(void) { setvbuf(stdout, NULL, _IOLBF, 0); }
 
 void ck_ignore_file_size_signal(void) { signal(SIGXFSZ, SIG_IGN); }
 
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
+
+void ck_single_malloc_arena(void) {
+#if defined(__GLIBC__)
+    mallopt(M_ARENA_MAX, 1);
+#endif
+}
+
 #include <sys/resource.h>
 
 int ck_limit_memory(int64_t bytes) {

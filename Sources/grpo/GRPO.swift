@@ -11,8 +11,10 @@ struct GRPO: ParsableCommand {
         subcommands: [Demo.self, Train.self, RecipeCommand.self, Generate.self, Score.self, Eval.self, Sample.self, Report.self, SandboxCommand.self, DataCommand.self, TokenizerCommand.self, ModelCommand.self, Convert.self, Bench.self, Logits.self, Fuzz.self]
     )
 
-    /// Lines reach a log or a pipe as they are printed (stdout is block-buffered off a terminal).
+    /// Lines reach a log or a pipe as they are printed (stdout is block-buffered off a terminal);
+    /// one malloc arena (ck_single_malloc_arena).
     static func main() {
+        ck_single_malloc_arena()
         ck_line_buffer_stdout()
         ck_ignore_file_size_signal()
         do {
