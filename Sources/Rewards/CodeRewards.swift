@@ -77,7 +77,7 @@ public enum CodeTests {
     }
 
     /// A fresh random marker for a harness's result line (the program cannot print it by chance).
-    public static func nonce() -> String { UUID().uuidString.replacingOccurrences(of: "-", with: "") }
+    static func nonce() -> String { UUID().uuidString.replacingOccurrences(of: "-", with: "") }
 
     /// The program of a completion: its last code block; for a HumanEval row (`test`, `entry_point`),
     /// a block that does not define the entry point, or a completion without a block, continues the
@@ -90,7 +90,7 @@ public enum CodeTests {
     }
 
     /// How `completion` is run and scored; `marker` starts the assert harness's result line.
-    public static func plan(completion: String, row: [String: JSONValue], kind: CodeReward.Kind, marker: String = nonce()) -> Plan {
+    public static func plan(completion: String, row: [String: JSONValue], kind: CodeReward.Kind, marker: String) -> Plan {
         guard let code = program(completion: completion, row: row) else { return Plan(jobs: []) { _ in 0 } }
         if kind == .runs { return Plan(jobs: [(code, "")]) { $0.first?.succeeded == true ? 1 : 0 } }
         let binary = kind == .testsBinary

@@ -44,6 +44,9 @@ struct PPOStepBench: ParsableCommand {
         var rss_ratio_vs_trl: Double?
     }
 
+    /// The bench's shape, as TRL's script has it: rollouts a step (prompts x 1 response), prompt tokens, response tokens at most.
+    static let rollouts = 64, promptTokens = 20, responseLength = 32
+
     /// Token ids as text (the bench's prompts are random ids).
     struct IdCodec: TextCodec {
         let eosTokenIDs: Set<Int32> = [2]
@@ -60,8 +63,8 @@ struct PPOStepBench: ParsableCommand {
         reference.parameters.values.pointer.update(from: policy.parameters.values.pointer, count: policy.parameters.count)
         let rewardModel = policy.scoreModel(seed: 9)
         var rng = SeededGenerator(seed: 3)
-        let prompts = (0..<(64 * (steps + warmup))).map { _ in
-            let ids = (0..<20).map { _ in Int32(3 + rng.nextInt(below: vocab - 3)) }
+        let prompts = (0..<(Self.rollouts * (steps + warmup))).map { _ in
+            let ids = (0..<Self.promptTokens).map { _ in Int32(3 + rng.nextInt(below: vocab - 3)) }
             return TrainingPrompt(text: ids.map(String.init).joined(separator: " ") + " ", ids: ids, columns: [:])
         }
         let output = FileManager.default.temporaryDirectory.appendingPathComponent("grpo-bench-ppo-\(getpid())")
@@ -69,7 +72,7 @@ struct PPOStepBench: ParsableCommand {
         let ppo = try PPOConfig.resolve(overrides: [
             "model": .string("random"), "train_file": .string("random"), "output_dir": .string(output.path), "max_steps": .int(steps + warmup),
             "per_device_train_batch_size": .int(16), "gradient_accumulation_steps": .int(4), "num_ppo_epochs": .int(4),
-            "num_mini_batches": .int(1), "response_length": .int(32), "temperature": .double(1.0), "learning_rate": .double(1e-6),
+            "num_mini_batches": .int(1), "response_length": .int(Self.responseLength), "temperature": .double(1.0), "learning_rate": .double(1e-6),
             "kl_coef": .double(0.05), "save_steps": .int(1_000_000), "eval_on_start": .bool(false), "report_to": .string("none"),
             "reward_funcs": .list([.string("rm")]),
         ], source: "grpo bench ppo-step")
@@ -89,8 +92,8 @@ struct PPOStepBench: ParsableCommand {
         // The update's passes: per epoch, forward + backward (3x the forward's MACs, 2 FLOPs each) of the
         // policy and the value model over every prompt + response token, the policy's LM head on the
         // response tokens only; attention at the full row length (an upper bound: it is causal).
-        let responseTokens = median("completion_tokens"), rowTokens = 64 * 20 + responseTokens
-        let macs = config.forwardMACsPerToken(time: 20 + 32), head = Double(config.vocabSize * config.hiddenSize)
+        let responseTokens = median("completion_tokens"), rowTokens = Double(Self.rollouts * Self.promptTokens) + responseTokens
+        let macs = config.forwardMACsPerToken(time: Self.promptTokens + Self.responseLength), head = Double(config.vocabSize * config.hiddenSize)
         let body = Double(macs.matmul + macs.attention) - head
         let updateFLOPs = 4 * 2 * 3 * (2 * body * rowTokens + head * responseTokens)
         let updateGFLOPS = updateFLOPs / median("time/policy") / 1e9
@@ -104,7 +107,7 @@ struct PPOStepBench: ParsableCommand {
             report.rss_ratio_vs_trl = report.peak_rss_mb / theirs.peak_rss_mb
         }
         if json { return try printJSON(report) }
-        print("PPO update, tiny preset (\(config.parameterCount) parameters), 64 prompts x 1 response, <= 32 new tokens, 4 epochs, "
+        print("PPO update, tiny preset (\(config.parameterCount) parameters), \(Self.rollouts) prompts x 1 response, <= \(Self.responseLength) new tokens, 4 epochs, "
               + "reward model of the same size")
         print(String(format: "median %.3f s/update over %d: ", stepTime, steps)
               + keys.map { "\($0.dropFirst(5)) \(String(format: "%.3f", report.split[$0] ?? 0))" }.joined(separator: ", "))
