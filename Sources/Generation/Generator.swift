@@ -114,9 +114,21 @@ public struct Generator {
         var positions = prompts.map { Int32($0.count) }
         for step in 0..<config.maxNewTokens {
             var next: [Int32] = [], stillRunning: [Int] = []
+            // Each row's uniform number in row order from its stream, then the rows' draws (an exp
+            // pass over the vocabulary each) across the pool: the same tokens on any thread count.
+            let uniforms = running.map { TokenSampler.uniform(config.sampling, &streams[stream($0)]) }
+            var picks = [(token: Int32, logprob: Float, entropy: Float)](repeating: (0, 0, 0), count: running.count)
+            picks.withUnsafeMutableBufferPointer { out in
+                let logitsData = logits.data
+                DecodeKernels.parallelRows(running.count, macsPerRow: 4 * vocab) { rows in
+                    for r in rows {
+                        out[r] = TokenSampler.sample(logits: logitsData + r * vocab, vocab: vocab, config: config.sampling,
+                                                     uniform: uniforms[r])
+                    }
+                }
+            }
             for (r, row) in running.enumerated() {
-                let (token, logprob, entropy) = TokenSampler.sample(logits: logits.data + r * vocab, vocab: vocab,
-                                                            config: config.sampling, rng: &streams[stream(row)])
+                let (token, logprob, entropy) = picks[r]
                 completions[row].ids.append(token)
                 completions[row].logprobs.append(logprob)
                 completions[row].entropies.append(entropy)

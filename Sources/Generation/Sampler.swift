@@ -142,13 +142,25 @@ public struct SamplingConfig: Sendable, Equatable {
 public enum TokenSampler {
     public static func sample(logits row: UnsafePointer<Float>, vocab: Int, config: SamplingConfig,
                               rng: inout SeededGenerator) -> (token: Int32, logprob: Float, entropy: Float) {
+        sample(logits: row, vocab: vocab, config: config, uniform: uniform(config, &rng))
+    }
+
+    /// The one uniform number a sampling decision takes from its stream (none when greedy): drawn
+    /// first, in row order, the rows' decisions can then run on any thread.
+    public static func uniform(_ config: SamplingConfig, _ rng: inout SeededGenerator) -> Double {
+        config.isGreedy ? 0 : rng.nextUniform()
+    }
+
+    /// `sample(logits:vocab:config:rng:)` with its uniform number `u` drawn already.
+    public static func sample(logits row: UnsafePointer<Float>, vocab: Int, config: SamplingConfig,
+                              uniform u: Double) -> (token: Int32, logprob: Float, entropy: Float) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: vocab) { buffer in
             let weights = buffer.baseAddress!
             let temperature = config.isGreedy ? 1 : config.temperature
             let (total, weighted, m) = exponentials(row: row, vocab: vocab, temperature: temperature, into: weights)
             let token: Int32
             if config.isTemperatureOnly {
-                token = drawFromWeights(weights, vocab: vocab, total: total, rng: &rng)
+                token = drawFromWeights(weights, vocab: vocab, total: total, uniform: u)
             } else if config.isGreedy {
                 var best = 0
                 for j in 1..<vocab where row[j] > row[best] { best = j }
@@ -156,7 +168,7 @@ public enum TokenSampler {
             } else {
                 var c = Candidates(logits: Array(UnsafeBufferPointer(start: row, count: vocab)))
                 for stage in config.stages { stage.apply(&c) }
-                token = draw(c, &rng)
+                token = draw(c, uniform: u)
             }
             return (token, logprob(token, row: row, temperature: temperature, shift: m, total: total),
                     entropy(total: total, weighted: weighted))
@@ -175,9 +187,8 @@ public enum TokenSampler {
 
     /// An inverse-CDF draw from unnormalised weights: the first j whose running sum of w exceeds
     /// u * sum w, so a draw at temperature alone needs no candidate list.
-    static func drawFromWeights(_ w: UnsafeMutablePointer<Float>, vocab: Int, total: Double,
-                                rng: inout SeededGenerator) -> Int32 {
-        let target = rng.nextUniform() * total
+    static func drawFromWeights(_ w: UnsafeMutablePointer<Float>, vocab: Int, total: Double, uniform u: Double) -> Int32 {
+        let target = u * total
         var running = 0.0, token = -1
         for j in 0..<vocab where w[j] > 0 {
             token = j  // the last possible token, should rounding leave target past the running sum
@@ -201,8 +212,12 @@ public enum TokenSampler {
 
     /// Draws from the softmax of the candidates' logits with one uniform number.
     public static func draw(_ c: Candidates, _ rng: inout SeededGenerator) -> Int32 {
+        draw(c, uniform: rng.nextUniform())
+    }
+
+    /// `draw(_:_:)` with its uniform number `u` drawn already.
+    public static func draw(_ c: Candidates, uniform u: Double) -> Int32 {
         let probs = c.probabilities()
-        let u = rng.nextUniform()
         var total = 0.0
         for (i, q) in probs.enumerated() {
             total += q

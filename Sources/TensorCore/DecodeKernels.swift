@@ -55,10 +55,17 @@ public enum DecodeKernels {
     /// is picked up by the other, large enough that handing out tasks costs nothing.
     static let taskMACs = 1 << 18
 
-    /// Column chunks of `n` outputs worth about `taskMACs` each, on 8-column boundaries (whole
-    /// 4-row weight groups, and whole vector lanes for SwiGLU's exp).
+    /// Multiply-adds per product task with many rows (~10-20 us): the kernel prefetches each weight
+    /// group's successor within its chunk, so a chunk's first group waits on memory; wide chunks make
+    /// that rare. With fewer rows than CK_LINEAR_BLOCKED_ROWS a product is bound by reading its
+    /// weights and is split by `taskMACs`, so both threads stream.
+    static let productTaskMACs = 1 << 20
+
+    /// Column chunks of `n` outputs worth about `productTaskMACs` or `taskMACs` each, on 8-column
+    /// boundaries (whole 4-row weight groups, and whole vector lanes for SwiGLU's exp).
     static func chunks(rows: Int, k: Int, n: Int) -> [Range<Int>] {
-        let width = max(8, (taskMACs / max(1, rows * k) + 7) & ~7)
+        let macs = rows >= Int(CK_LINEAR_BLOCKED_ROWS) ? productTaskMACs : taskMACs
+        let width = max(8, (macs / max(1, rows * k) + 7) & ~7)
         return stride(from: 0, to: n, by: width).map { $0..<min(n, $0 + width) }
     }
 

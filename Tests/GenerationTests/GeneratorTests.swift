@@ -105,4 +105,38 @@ final class GeneratorTests: XCTestCase {
         XCTAssertEqual(byString[1].finishReason, .stop)
         XCTAssertTrue(byString[1].ids.count <= 3)
     }
+
+    /// The rows' draws run across the pool (each row's uniform number drawn first, in row order):
+    /// the tokens and logprobs equal drawing row by row from the one stream, as a plain loop over
+    /// prefill and decode steps does. 40 rows x a 4096-token vocabulary is enough work to split.
+    func testDrawsAcrossThePoolEqualRowByRowDraws() throws {
+        let config = ModelPreset.tiny.config(vocabSize: 4096, eosTokenIDs: [])
+        let m = DecoderModel(config: config)
+        m.initialize(seed: 3)
+        var promptRNG = SeededGenerator(seed: 4)
+        let (rows, time, steps) = (40, 5, 6)
+        let prompts = (0..<rows).map { _ in (0..<time).map { _ in Int32(promptRNG.nextInt(below: 4096)) } }
+        var rng = SeededGenerator(seed: 9)
+        let generated = generator(m).generate(prompts: prompts, config: .init(maxNewTokens: steps), rng: &rng)
+
+        var reference = SeededGenerator(seed: 9)
+        let cache = KVCache(config: config, rows: rows, capacity: time + steps)
+        var logits = m.prefill(.init(ids: prompts.flatMap { $0 }, attentionMask: [Int32](repeating: 1, count: rows * time),
+                                     batch: rows, time: time), cache: cache)
+        var ids = [[Int32]](repeating: [], count: rows), logprobs = [[Float]](repeating: [], count: rows)
+        for step in 0..<steps {
+            for r in 0..<rows {
+                let (token, logprob, _) = TokenSampler.sample(logits: logits.data + r * 4096, vocab: 4096, config: .init(),
+                                                              rng: &reference)
+                ids[r].append(token)
+                logprobs[r].append(logprob)
+            }
+            if step + 1 < steps {
+                logits = m.decodeStep(cache: cache, rows: Array(0..<rows), tokens: ids.map { $0.last! },
+                                      positions: [Int32](repeating: Int32(time + step), count: rows))
+            }
+        }
+        XCTAssertEqual(generated.map(\.ids), ids)
+        XCTAssertEqual(generated.map(\.logprobs), logprobs)
+    }
 }

@@ -15,7 +15,10 @@ final class DecodeKernelsTests: XCTestCase {
 
     func testLinearMatchesAPlainProduct() {
         var rng = SeededGenerator(seed: 21)
-        for (rows, n, k) in [(1, 5, 3), (2, 4, 8), (3, 13, 17), (4, 8, 64), (5, 40, 33), (7, 9, 16), (64, 36, 72)] {
+        // From 16 rows on the kernel runs blocked: rows in blocks of 63, K in blocks of <= 768 (with
+        // a tail), the next weight rows prefetched.
+        for (rows, n, k) in [(1, 5, 3), (2, 4, 8), (3, 13, 17), (4, 8, 64), (5, 40, 33), (7, 9, 16), (64, 36, 72),
+                             (16, 7, 20), (17, 9, 1603), (130, 13, 800)] {
             let x = random(rows * k, &rng), w = Tensor(shape: [n, k], values: random(n * k, &rng))
             let bias = Tensor(shape: [n], values: random(n, &rng)), start = random(rows * n, &rng)
             for (withBias, accumulate) in [(false, false), (true, false), (true, true)] {
@@ -38,6 +41,28 @@ final class DecodeKernelsTests: XCTestCase {
                     assertClose(out.values, expected, tolerance: 1e-5,
                                 "linear (\(rows), \(k)) x (\(n), \(k))^T bias \(withBias) accumulate \(accumulate), \(path)")
                 }
+            }
+        }
+    }
+
+    /// A row's output is the same to the last bit whatever rows share its batch (plain and blocked
+    /// paths, K in one block or several): generation's rows do not depend on each other.
+    func testARowsProductDoesNotDependOnItsBatch() {
+        var rng = SeededGenerator(seed: 25)
+        for k in [72, 1603] {
+            let rows = 70, n = 13
+            let x = random(rows * k, &rng), w = Tensor(shape: [n, k], values: random(n * k, &rng))
+            func product(_ first: Int, _ count: Int) -> [Float] {
+                let out = Tensor(zeros: [count, n])
+                x.withUnsafeBufferPointer { xb in
+                    DecodeKernels.linear(xb.baseAddress! + first * k, rows: count, [.init(weight: w, out: out.data, outStride: n)])
+                }
+                return out.values
+            }
+            let all = product(0, rows)
+            for (first, count) in [(0, 1), (69, 1), (3, 5), (10, 16), (40, 30)] {
+                XCTAssertEqual(product(first, count), Array(all[(first * n)..<((first + count) * n)]),
+                               "rows \(first)..<\(first + count) alone against within \(rows), K \(k)")
             }
         }
     }
@@ -90,7 +115,9 @@ final class DecodeKernelsTests: XCTestCase {
 
     func testCachedAttentionMatchesAPlainSoftmax() {
         var rng = SeededGenerator(seed: 25)
-        for (groups, length, d) in [(1, 1, 8), (2, 5, 13), (3, 9, 64), (2, 6, 72), (1, 11, 128), (4, 3, 40)] {
+        // Query heads go in passes of 3 (2 + 2 for a final 4): G = 5, 6, 7 reach each mix.
+        for (groups, length, d) in [(1, 1, 8), (2, 5, 13), (3, 9, 64), (2, 6, 72), (1, 11, 128), (4, 3, 40),
+                                    (5, 7, 24), (6, 4, 64), (7, 10, 40)] {
             let q = random(groups * d, &rng), keys = random(length * d, &rng), values = random(length * d, &rng)
             // Key 1 is padding; the last key (this step's own) is visible whatever its mask says.
             let mask: [Int32] = (0..<length).map { $0 == 1 ? 0 : ($0 == length - 1 ? 0 : 1) }

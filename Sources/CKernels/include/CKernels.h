@@ -41,6 +41,10 @@ void ck_f32_to_f16(uint16_t *dst, const float *src, int64_t n);
 
 // ---------------------------------------------------------------- decode step (DecodeKernels.c)
 
+/// From this many rows on, ck_linear_columns runs blocked (K in blocks, the next weight rows
+/// prefetched): its products are then bound by FMAs, below it by reading the weights.
+#define CK_LINEAR_BLOCKED_ROWS 16
+
 /// y[i][j - n0] = dot(x_i, w_j) + bias[j] (or += that with accumulate) for rows i < m and weight
 /// rows j in [n0, n1): x (m, k) with row stride ldx, w (n, k) row-major (nn.Linear's weight), y at
 /// output column n0 with row stride ldy, bias (n) or NULL.
