@@ -30,4 +30,18 @@ extension DecoderConfig {
         let perLayer = hiddenSize * (q + 2 * kv) + q * hiddenSize + 3 * hiddenSize * intermediateSize
         return (layerCount * perLayer + vocabSize * hiddenSize, layerCount * 2 * headCount * headDim * time)
     }
+
+    /// Multiply-adds of sampling `newTokens` tokens for each of `rows` distinct prompts of
+    /// `promptTokens` tokens, as `Generator` computes them: the prefill runs every prompt token
+    /// through the layers (attention over all T prompt keys, as its kernel does) but the LM head
+    /// only at the last; then newTokens - 1 decode steps (the last token is sampled, not fed back),
+    /// step s attending over its T + s + 1 cached keys.
+    public func generationMACs(rows: Int, promptTokens t: Int, newTokens: Int) -> Int {
+        guard rows > 0, t > 0, newTokens > 0 else { return 0 }
+        let head = vocabSize * hiddenSize, perToken = forwardMACsPerToken(time: 0).matmul
+        let attentionPerKey = layerCount * 2 * headCount * headDim
+        var macs = t * (perToken - head) + head + t * t * attentionPerKey
+        for s in 0..<(newTokens - 1) { macs += perToken + (t + s + 1) * attentionPerKey }
+        return rows * macs
+    }
 }

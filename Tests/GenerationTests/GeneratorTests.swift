@@ -139,4 +139,18 @@ final class GeneratorTests: XCTestCase {
         XCTAssertEqual(generated.map(\.ids), ids)
         XCTAssertEqual(generated.map(\.logprobs), logprobs)
     }
+
+    /// `grpo bench generate` divides this count by the time: it holds only the work the generator
+    /// does (no LM head on prompt positions, no decode step for the last sampled token).
+    func testGenerationMACsCountWhatTheGeneratorComputes() {
+        let smollm2 = DecoderConfig(modelType: "llama", vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536,
+                                    layerCount: 30, headCount: 9, kvHeadCount: 3, headDim: 64)
+        // A layer: 576 x (576 + 2 x 192) + 576 x 576 + 3 x 576 x 1536 = 3,538,944; 30 of them 106,168,320;
+        // the head 49,152 x 576 = 28,311,552; attention 30 x 2 x 9 x 64 = 34,560 a key.
+        // Prefill of 16 tokens: 16 x 106,168,320 + 28,311,552 + 16 x 16 x 34,560 = 1,735,852,032.
+        // 63 decode steps: 63 x 134,479,872 + 34,560 x (17 + 18 + ... + 79) = 8,576,741,376.
+        XCTAssertEqual(smollm2.generationMACs(rows: 64, promptTokens: 16, newTokens: 64), 64 * 10_312_593_408)
+        XCTAssertEqual(smollm2.generationMACs(rows: 1, promptTokens: 16, newTokens: 1), 1_735_852_032)
+        XCTAssertEqual(smollm2.generationMACs(rows: 0, promptTokens: 16, newTokens: 64), 0)
+    }
 }

@@ -54,7 +54,7 @@ struct GenerateBench: ParsableCommand {
                 }
                 let seconds = Clock.median(times)
                 let macs = m.config.forwardMACsPerToken(time: promptTokens + newTokens / 2)
-                let flops = 2 * Double(macs.matmul + macs.attention) * Double(b * (promptTokens + newTokens))
+                let flops = 2 * Double(m.config.generationMACs(rows: b, promptTokens: promptTokens, newTokens: newTokens))
                 // The memory floor of decoding: each step streams every matrix's fp32 weights (matmul
                 // MACs per token = their element count) and each row's keys and values so far.
                 let kvBytes = 4 * 2 * m.config.layerCount * m.config.kvHeadCount * m.config.headDim * (promptTokens + newTokens / 2)
