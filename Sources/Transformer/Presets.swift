@@ -32,10 +32,10 @@ extension DecoderConfig {
     }
 
     /// Multiply-adds of sampling `newTokens` tokens for each of `rows` distinct prompts of
-    /// `promptTokens` tokens, as `Generator` computes them: the prefill runs every prompt token
-    /// through the layers (attention over all T prompt keys, as its kernel does) but the LM head
-    /// only at the last; then newTokens - 1 decode steps (the last token is sampled, not fed back),
-    /// step s attending over its T + s + 1 cached keys.
+    /// `promptTokens` tokens, no row stopping early, as `Generator` computes them: the prefill runs
+    /// every prompt token through the layers (attention over all T prompt keys, as its kernel does)
+    /// but the LM head only at the last; then newTokens - 1 decode steps (the last token is
+    /// sampled, not fed back), step s attending over its T + s + 1 cached keys.
     public func generationMACs(rows: Int, promptTokens t: Int, newTokens: Int) -> Int {
         guard rows > 0, t > 0, newTokens > 0 else { return 0 }
         let head = vocabSize * hiddenSize, perToken = forwardMACsPerToken(time: 0).matmul
