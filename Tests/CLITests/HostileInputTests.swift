@@ -39,6 +39,10 @@ final class HostileInputTests: XCTestCase {
                           "--num-return must be in 1...4096, got 1000000000")
         try expectRefused(["generate", "--model", model, "--prompt", "1+1=", "--max-new-tokens", "100000000"],
                           "--max-new-tokens 100000000 exceed the model's 2048 positions (max_position_embeddings)")
+        try expectRefused(["bench", "generate", "--prompt-tokens", "0"], "--prompt-tokens and --new-tokens must be >= 1, got 0 and 64")
+        try expectRefused(["bench", "generate", "--batch-sizes", "1", "0"], "--batch-sizes must be in 1...4096, got [1, 0]")
+        try expectRefused(["bench", "generate", "--prompt-tokens", "1000"],
+                          "--prompt-tokens 1000 + --new-tokens 64 exceed tiny's 1024 positions (max_position_embeddings)")
         for (setting, message) in [("per_device_train_batch_size=99999999999",
                                     "key 'per_device_train_batch_size': expected an integer in [1, 65536], got 99999999999"),
                                    ("output_dir=", "key 'output_dir': expected a string (required), got \"\""),

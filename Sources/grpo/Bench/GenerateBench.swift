@@ -32,15 +32,28 @@ struct GenerateBench: ParsableCommand {
         let bandwidth_ratio: Double
     }
 
+    func validate() throws {
+        guard promptTokens >= 1, newTokens >= 1 else {
+            throw ValidationError("--prompt-tokens and --new-tokens must be >= 1, got \(promptTokens) and \(newTokens)")
+        }
+        guard !batchSizes.isEmpty, batchSizes.allSatisfy({ (1...4096).contains($0) }) else {
+            throw ValidationError("--batch-sizes must be in 1...4096, got \(batchSizes)")
+        }
+    }
+
     func run() throws {
-        let peak = MachinePeak.fmaGFLOPS(), bandwidth = MachinePeak.readBandwidthGBs()
         var rows: [Row] = []
         let tiny = DecoderModel(config: ModelPreset.tiny.config(vocabSize: 512))
         tiny.initialize(seed: 1)
         var models: [(String, DecoderModel)] = [("tiny", tiny)]
         if let model { models.append((URL(fileURLWithPath: model).lastPathComponent, try ModelBundle.loadModel(model))) }
+        for (name, m) in models where promptTokens + newTokens > m.config.maxPositionEmbeddings {
+            throw ValidationError("--prompt-tokens \(promptTokens) + --new-tokens \(newTokens) exceed \(name)'s "
+                                  + "\(m.config.maxPositionEmbeddings) positions (max_position_embeddings)")
+        }
+        let peak = MachinePeak.fmaGFLOPS(), bandwidth = MachinePeak.readBandwidthGBs()
         for (name, m) in models {
-            for b in batchSizes where b > 0 {
+            for b in batchSizes {
                 var rng = SeededGenerator(seed: 7)
                 let prompts = (0..<b).map { _ in (0..<promptTokens).map { _ in Int32(3 + rng.nextInt(below: m.config.vocabSize - 3)) } }
                 let generator = Generator(model: m) { _ in "" }
