@@ -41,6 +41,11 @@ final class HostileInputTests: XCTestCase {
                           "--max-new-tokens 100000000 exceed the model's 2048 positions (max_position_embeddings)")
         try expectRefused(["bench", "generate", "--prompt-tokens", "0"], "--prompt-tokens and --new-tokens must be >= 1, got 0 and 64")
         try expectRefused(["bench", "generate", "--batch-sizes", "1", "0"], "--batch-sizes must be in 1...4096, got [1, 0]")
+        try expectRefused(["bench", "forward", "--batch", "100000000"],
+                          "--vocab must be <= 1048576 and --batch x --time <= 1048576 tokens, got 512 and 100000000 x 128")
+        try expectRefused(["bench", "forward", "--time", "2000"], "--time 2000 exceeds the model's 1024 positions (max_position_embeddings)")
+        try expectRefused(["bench", "grpo-step", "--lora-r", "1000000000"],
+                          "--prompts and --generations must be <= 4096 (at most 65536 completions a step) and --lora-r <= 4096, got 8, 8 and 1000000000")
         try expectRefused(["bench", "generate", "--prompt-tokens", "1000"],
                           "--prompt-tokens 1000 + --new-tokens 64 exceed tiny's 1024 positions (max_position_embeddings)")
         for (setting, message) in [("per_device_train_batch_size=99999999999",

@@ -25,6 +25,9 @@ struct ForwardBench: ParsableCommand {
     func validate() throws {
         guard ModelPreset(rawValue: preset) != nil else { throw ValidationError("unknown --preset '\(preset)'") }
         guard vocab > 1, batch > 0, time > 1 else { throw ValidationError("--vocab, --batch and --time must be positive") }
+        guard vocab <= 1 << 20, batch * time <= 1 << 20 else {
+            throw ValidationError("--vocab must be <= \(1 << 20) and --batch x --time <= \(1 << 20) tokens, got \(vocab) and \(batch) x \(time)")
+        }
     }
 
     struct Report: Encodable {
@@ -48,6 +51,9 @@ struct ForwardBench: ParsableCommand {
             random.initialize(seed: 1)
             return random
         }()
+        guard time <= model.config.maxPositionEmbeddings else {
+            throw ValidationError("--time \(time) exceeds the model's \(model.config.maxPositionEmbeddings) positions (max_position_embeddings)")
+        }
         model.gradientCheckpointing = gradientCheckpointing
         let (config, vocab) = (model.config, model.config.vocabSize)
         var rng = SeededGenerator(seed: 2)

@@ -43,6 +43,10 @@ struct GRPOStepBench: ParsableCommand {
         guard prompts >= 1, generations >= 2, maxCompletionLength >= 1, loraR >= 0 else {
             throw ValidationError("--prompts >= 1, --generations >= 2, --max-completion-length >= 1 and --lora-r >= 0 needed")
         }
+        guard prompts <= 4096, generations <= 4096, prompts * generations <= 65536, loraR <= 4096 else {
+            throw ValidationError("--prompts and --generations must be <= 4096 (at most 65536 completions a step) and --lora-r <= 4096, "
+                                  + "got \(prompts), \(generations) and \(loraR)")
+        }
         if trl && !FileManager.default.fileExists(atPath: trlScript) {
             throw ValidationError("--trl: no script at \(trlScript) (run from the repository root or pass --trl-script)")
         }
