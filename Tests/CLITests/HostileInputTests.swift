@@ -46,6 +46,9 @@ final class HostileInputTests: XCTestCase {
         try expectRefused(["bench", "forward", "--time", "2000"], "--time 2000 exceeds the model's 1024 positions (max_position_embeddings)")
         try expectRefused(["bench", "grpo-step", "--lora-r", "1000000000"],
                           "--prompts and --generations must be <= 4096 (at most 65536 completions a step) and --lora-r <= 4096, got 8, 8 and 1000000000")
+        try expectRefused(["bench", "sandbox", "--programs", "100000000000"], "--programs must be in 1...100000, got 100000000000")
+        try expectRefused(["bench", "tokenizer", "--tokenizer", run.tokenizerFolder.path, "--megabytes", "100000000"],
+                          "--megabytes must be in 1...1024, got 100000000")
         try expectRefused(["bench", "generate", "--prompt-tokens", "1000"],
                           "--prompt-tokens 1000 + --new-tokens 64 exceed tiny's 1024 positions (max_position_embeddings)")
         for (setting, message) in [("per_device_train_batch_size=99999999999",

@@ -13,7 +13,9 @@ struct SandboxBench: ParsableCommand {
     @Option(help: "Programs per measurement.") var programs = 200
     @Flag(help: "Print one JSON object.") var json = false
 
-    func validate() throws { guard programs >= 1 else { throw ValidationError("--programs must be >= 1") } }
+    func validate() throws {
+        guard (1...100_000).contains(programs) else { throw ValidationError("--programs must be in 1...100000, got \(programs)") }
+    }
 
     struct Report: Encodable {
         let isolation: String

@@ -14,6 +14,10 @@ struct TokenizerBench: ParsableCommand {
     @Option(help: "A tokenizer.json, a model folder or a .gguf file.") var tokenizer: String
     @Option(help: "Megabytes of text.") var megabytes = 4
 
+    func validate() throws {
+        guard (1...1024).contains(megabytes) else { throw ValidationError("--megabytes must be in 1...1024, got \(megabytes)") }
+    }
+
     struct Report: Encodable {
         let megabytes: Double
         let tokens: Int
