@@ -39,6 +39,11 @@ final class HostileInputTests: XCTestCase {
                           "--num-return must be in 1...4096, got 1000000000")
         try expectRefused(["generate", "--model", model, "--prompt", "1+1=", "--max-new-tokens", "100000000"],
                           "--max-new-tokens 100000000 exceed the model's 2048 positions (max_position_embeddings)")
+        let problems = run.dir.appendingPathComponent("problems.jsonl")
+        try (#"{"prompt": "1+1=", "answer": "2"}"# + "\n").write(to: problems, atomically: true, encoding: .utf8)
+        try expectRefused(["eval", "--model", model, "--data", problems.path, "-k", "100000000000"], "-k must be in 1...4096, got 100000000000")
+        try expectRefused(["sample", "--model", model, "--data", problems.path, "--out", run.dir.appendingPathComponent("kept.jsonl").path,
+                           "-k", "100000000000"], "-k must be in 1...4096, got 100000000000")
         try expectRefused(["bench", "generate", "--prompt-tokens", "0"], "--prompt-tokens and --new-tokens must be >= 1, got 0 and 64")
         try expectRefused(["bench", "generate", "--batch-sizes", "1", "0"], "--batch-sizes must be in 1...4096, got [1, 0]")
         try expectRefused(["bench", "forward", "--batch", "100000000"],

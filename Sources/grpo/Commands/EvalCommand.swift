@@ -44,6 +44,8 @@ struct Eval: ParsableCommand {
         guard samples >= 0, k >= 1, maxNewTokens >= 1, temperature > 0 else {
             throw ValidationError("--samples >= 0, -k >= 1, --max-new-tokens >= 1 and --temperature > 0 are required")
         }
+        // k completions of each prompt are sampled as one batch: as --num-return and num_generations.
+        guard k <= 4096 else { throw ValidationError("-k must be in 1...4096, got \(k)") }
         if let task, Self.tasks[task] == nil { throw ValidationError("--task must be one of \(Self.tasks.keys.sorted().joined(separator: ", ")), got \(task)") }
         guard AnswerVerifiers.names.contains(verifierName) else {
             throw ValidationError("--verifier must be one of \(AnswerVerifiers.names.joined(separator: ", ")), got \(verifierName)")

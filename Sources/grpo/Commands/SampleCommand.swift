@@ -35,6 +35,8 @@ struct Sample: ParsableCommand {
         guard k >= 1, maxNewTokens >= 1, temperature > 0, samples >= 0 else {
             throw ValidationError("-k >= 1, --max-new-tokens >= 1, --temperature > 0 and --samples >= 0 are required")
         }
+        // k completions of each prompt are sampled as one batch: as --num-return and num_generations.
+        guard k <= 4096 else { throw ValidationError("-k must be in 1...4096, got \(k)") }
         guard RejectionSampler.Keep(rawValue: keep) != nil else { throw ValidationError("--keep must be best or all-correct, got \(keep)") }
         guard range != nil else { throw ValidationError("--pass-rate must be LOW:HIGH with LOW <= HIGH, got \(passRate)") }
     }
