@@ -44,7 +44,11 @@ final class HostileInputTests: XCTestCase {
         try expectRefused(["eval", "--model", model, "--data", problems.path, "-k", "100000000000"], "-k must be in 1...4096, got 100000000000")
         try expectRefused(["sample", "--model", model, "--data", problems.path, "--out", run.dir.appendingPathComponent("kept.jsonl").path,
                            "-k", "100000000000"], "-k must be in 1...4096, got 100000000000")
-        try expectRefused(["bench", "generate", "--prompt-tokens", "0"], "--prompt-tokens and --new-tokens must be >= 1, got 0 and 64")
+        try expectRefused(["bench", "generate", "--prompt-tokens", "0"], "--prompt-tokens and --new-tokens must be in 1...1048576, got 0 and 64")
+        try expectRefused(["bench", "generate", "--prompt-tokens", "\(Int.max)", "--new-tokens", "1"],
+                          "--prompt-tokens and --new-tokens must be in 1...1048576, got \(Int.max) and 1")
+        try expectRefused(["bench", "forward", "--batch", "\(Int.max)", "--time", "2"],
+                          "--vocab must be <= 1048576 and --batch x --time <= 1048576 tokens, got 512 and \(Int.max) x 2")
         try expectRefused(["bench", "generate", "--batch-sizes", "1", "0"], "--batch-sizes must be in 1...4096, got [1, 0]")
         try expectRefused(["bench", "forward", "--batch", "100000000"],
                           "--vocab must be <= 1048576 and --batch x --time <= 1048576 tokens, got 512 and 100000000 x 128")

@@ -25,7 +25,7 @@ struct ForwardBench: ParsableCommand {
     func validate() throws {
         guard ModelPreset(rawValue: preset) != nil else { throw ValidationError("unknown --preset '\(preset)'") }
         guard vocab > 1, batch > 0, time > 1 else { throw ValidationError("--vocab, --batch and --time must be positive") }
-        guard vocab <= 1 << 20, batch * time <= 1 << 20 else {
+        guard vocab <= 1 << 20, batch <= 1 << 20, time <= 1 << 20, batch * time <= 1 << 20 else {
             throw ValidationError("--vocab must be <= \(1 << 20) and --batch x --time <= \(1 << 20) tokens, got \(vocab) and \(batch) x \(time)")
         }
     }

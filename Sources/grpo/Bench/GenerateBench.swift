@@ -33,8 +33,8 @@ struct GenerateBench: ParsableCommand {
     }
 
     func validate() throws {
-        guard promptTokens >= 1, newTokens >= 1 else {
-            throw ValidationError("--prompt-tokens and --new-tokens must be >= 1, got \(promptTokens) and \(newTokens)")
+        guard (1...(1 << 20)).contains(promptTokens), (1...(1 << 20)).contains(newTokens) else {
+            throw ValidationError("--prompt-tokens and --new-tokens must be in 1...\(1 << 20), got \(promptTokens) and \(newTokens)")
         }
         guard !batchSizes.isEmpty, batchSizes.allSatisfy({ (1...4096).contains($0) }) else {
             throw ValidationError("--batch-sizes must be in 1...4096, got \(batchSizes)")
