@@ -58,6 +58,7 @@ final class HostileInputTests: XCTestCase {
         try expectRefused(["bench", "sandbox", "--programs", "100000000000"], "--programs must be in 1...100000, got 100000000000")
         try expectRefused(["bench", "tokenizer", "--tokenizer", run.tokenizerFolder.path, "--megabytes", "100000000"],
                           "--megabytes must be in 1...1024, got 100000000")
+        try expectRefused(["demo", "smollm2", "--minutes", "0"], "--minutes must be a positive number, got 0.0")
         try expectRefused(["bench", "generate", "--prompt-tokens", "1000"],
                           "--prompt-tokens 1000 + --new-tokens 64 exceed tiny's 1024 positions (max_position_embeddings)")
         for (setting, message) in [("per_device_train_batch_size=99999999999",

@@ -22,7 +22,7 @@ struct PPOvsGRPODemo: ParsableCommand {
     var seedList: [Int] { seeds.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
-        guard !seedList.isEmpty, minutes > 0 else { throw ValidationError("--seeds needs at least one integer and --minutes must be positive") }
+        guard !seedList.isEmpty, minutes > 0, minutes.isFinite else { throw ValidationError("--seeds needs at least one integer and --minutes must be positive") }
     }
 
     struct Outcome {

@@ -20,6 +20,11 @@ struct SmolLM2Demo: ParsableCommand {
     @Option(help: "The recipe (default: recipes/smollm2/grpo-lora.yaml, or grpo.yaml with --full).") var recipe: String?
     @Option(help: "The starting model (default: the recipe's, the GGUF that `make smollm2` fetches).") var model: String?
 
+    func validate() throws {
+        // max_train_time 0 means no limit: --minutes 0 would train the recipe's every step.
+        guard minutes > 0, minutes.isFinite else { throw ValidationError("--minutes must be a positive number, got \(minutes)") }
+    }
+
     func run() throws {
         let recipe = recipe ?? "recipes/smollm2/\(full ? "grpo" : "grpo-lora").yaml"
         guard FileManager.default.fileExists(atPath: recipe) else {
